@@ -1,0 +1,124 @@
+"""``graphc show``, ``graphc verify`` and ``graphc run``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import numpy as np
+
+from graphc.errors import GraphcError, InputError
+
+from ..backends import get_backend
+from ..ir import Module, print_module, verify
+from ..ir.types import format_shape
+from .loading import load_module, read_array, write_array
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    show = sub.add_parser("show", help="print the IR of a model in canonical .gir form")
+    show.add_argument("model", metavar="MODEL", help="a .gir file")
+    show.set_defaults(handler=run_show)
+
+    ver = sub.add_parser("verify", help="check a model's IR against the verifier's invariants")
+    ver.add_argument("model", metavar="MODEL", help="a .gir file")
+    ver.set_defaults(handler=run_verify)
+
+    run = sub.add_parser("run", help="run a model on a backend with inputs from .npy files")
+    run.add_argument("model", metavar="MODEL", help="a .gir file")
+    run.add_argument("--backend", "-b", default="interpreter", help="backend name "
+                     "(default: interpreter; `graphc backends` lists them)")
+    run.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH.npy",
+                     help="bind an input by parameter name (repeatable)")
+    run.add_argument("-o", "--output-dir", metavar="DIR",
+                     help="write results as DIR/out0.npy, DIR/out1.npy, ...")
+    run.add_argument("--random", action="store_true",
+                     help="fill inputs not given with -i with seeded random data")
+    run.add_argument("--dim", action="append", default=[], metavar="SYMBOL=SIZE",
+                     help="size of a symbolic dim for --random inputs (default 1)")
+    run.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
+    run.set_defaults(handler=run_run)
+
+
+def run_show(args: argparse.Namespace) -> int:
+    sys.stdout.write(print_module(load_module(args.model)))
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    module = verify(load_module(args.model))
+    assert isinstance(module, Module)
+    nodes = sum(len(f.nodes) for f in module.funcs)
+    print(f"{args.model}: ok ({len(module.funcs)} function(s), {nodes} node(s))")
+    return 0
+
+
+def _parse_pairs(items: list[str], flag: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise InputError(f"{flag} expects NAME=VALUE, received '{item}'")
+        if name in pairs:
+            raise InputError(f"{flag} gives '{name}' twice")
+        pairs[name] = value
+    return pairs
+
+
+def random_input(t, dims: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+    shape = tuple(d if isinstance(d, int) else dims.get(d, 1) for d in t.shape)
+    if t.dtype.is_float:
+        return rng.standard_normal(shape).astype(t.dtype.numpy)
+    if t.dtype.is_bool:
+        return rng.random(shape) < 0.5
+    return rng.integers(0, 10, shape).astype(t.dtype.numpy)
+
+
+def gather_inputs(module: Module, args: argparse.Namespace) -> list[np.ndarray]:
+    """One array per entry parameter, from -i files or (with --random) generated."""
+    func = module.entry
+    given = _parse_pairs(args.input, "-i")
+    names = [p.name or str(i) for i, p in enumerate(func.params)]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise InputError(f"@{func.name} has no parameter {', '.join(unknown)}; its parameters "
+                         f"are {', '.join(names) or 'none'}")
+    dims = {k: _int_arg(v, f"--dim {k}") for k, v in _parse_pairs(args.dim, "--dim").items()}
+    rng = np.random.default_rng(args.seed)
+    arrays = []
+    for name, param in zip(names, func.params):
+        if name in given:
+            arrays.append(read_array(given[name], f"input '{name}'"))
+        elif args.random:
+            arrays.append(random_input(param.type, dims, rng))
+        else:
+            raise InputError(f"missing input '{name}' ({param.type}); pass -i {name}=PATH.npy "
+                             "or --random")
+    return arrays
+
+
+def _int_arg(text: str, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{what} expects a non-negative integer, received '{text}'") from None
+    if value < 0:
+        raise InputError(f"{what} expects a non-negative integer, received {value}")
+    return value
+
+
+def run_run(args: argparse.Namespace) -> int:
+    module = verify(load_module(args.model))
+    assert isinstance(module, Module)
+    backend = get_backend(args.backend)
+    if not backend.is_available():
+        raise GraphcError(f"backend '{backend.name}' is not available here: "
+                          f"{backend.unavailable_reason()}")
+    executable = backend.compile(module)
+    results = executable(*gather_inputs(module, args))
+    for i, array in enumerate(results):
+        line = f"out{i}: {array.dtype.name}{format_shape(array.shape)}"
+        if args.output_dir:
+            line += f" -> {write_array(args.output_dir, f'out{i}.npy', array)}"
+        print(line)
+    return 0

@@ -1,0 +1,119 @@
+"""Reductions (sum, mean, max, min, argmax) and softmax / log_softmax.
+
+``axes = none`` reduces over every axis; ``axes = []`` reduces over none.
+``keepdims`` keeps reduced axes as size 1.  ``sum`` of integers stays in the
+input dtype (wrapping like numpy's fixed-width arithmetic); ``mean`` is
+defined on floats only; ``argmax`` returns i64.  ``max``/``min``/``argmax``
+over an axis that is statically empty are rejected at type-inference time
+(they have no identity).  softmax and log_softmax subtract the maximum first,
+so they never overflow.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from graphc.errors import ShapeError
+
+from ..attrs import AXES, BOOL, INT, AttrSpec
+from ..opdef import FusionKind, OpDef, cast_result, define_ops
+from ..types import Shape, TensorType, format_shape, normalize_axes, normalize_axis
+from .common import require_dtype
+
+_REDUCE_ATTRS = (AttrSpec("axes", AXES, None), AttrSpec("keepdims", BOOL, False))
+
+
+def reduced_shape(shape: Shape, axes: tuple[int, ...], keepdims: bool) -> Shape:
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _check_nonempty(op: str, shape: Shape, axes: tuple[int, ...]) -> None:
+    for axis in axes:
+        if shape[axis] == 0:
+            raise ShapeError(f"op '{op}' cannot reduce over axis {axis} of shape "
+                             f"{format_shape(shape)}: it is empty and '{op}' has no identity")
+
+
+def _reduction(name: str, dtype_class: str, fn: Callable[..., np.ndarray], doc: str,
+               needs_identity: bool = False) -> OpDef:
+    def infer(x: TensorType, *, axes: tuple[int, ...] | None, keepdims: bool) -> TensorType:
+        require_dtype(name, x, dtype_class)
+        norm = tuple(range(x.rank)) if axes is None else normalize_axes(axes, x.rank)
+        if needs_identity:
+            _check_nonempty(name, x.shape, norm)
+        return x.with_shape(reduced_shape(x.shape, norm, keepdims))
+
+    def reference(x: np.ndarray, *, axes: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+        return cast_result(fn(x, axis=axes, keepdims=keepdims), x.dtype)
+
+    return OpDef(name=name, arity=1, input_names=("x",), attrs=_REDUCE_ATTRS, infer=infer,
+                 reference=reference, fusion=FusionKind.REDUCE, category="reduction", doc=doc)
+
+
+def _mean(x: np.ndarray, *, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    # numpy's f16 mean accumulates in f32 already; be explicit for clarity.
+    work = x.astype(np.float32) if x.dtype == np.float16 else x
+    return np.mean(work, axis=axis, keepdims=keepdims)
+
+
+def _infer_argmax(x: TensorType, *, axis: int, keepdims: bool) -> TensorType:
+    require_dtype("argmax", x, "numeric")
+    norm = normalize_axis(axis, x.rank)
+    _check_nonempty("argmax", x.shape, (norm,))
+    return TensorType("i64", reduced_shape(x.shape, (norm,), keepdims))
+
+
+def _argmax(x: np.ndarray, *, axis: int, keepdims: bool) -> np.ndarray:
+    return cast_result(np.argmax(x, axis=axis, keepdims=keepdims), np.int64)
+
+
+def _infer_softmax(name: str) -> Callable[..., TensorType]:
+    def infer(x: TensorType, *, axis: int) -> TensorType:
+        require_dtype(name, x, "float")
+        normalize_axis(axis, x.rank)
+        return x
+
+    return infer
+
+
+def _shifted(x: np.ndarray, axis: int) -> np.ndarray:
+    work = x.astype(np.float32) if x.dtype == np.float16 else x
+    return work - np.max(work, axis=axis, keepdims=True)
+
+
+def _softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
+    if x.shape[axis] == 0:
+        return x.copy()
+    e = np.exp(_shifted(x, axis))
+    return cast_result(e / np.sum(e, axis=axis, keepdims=True), x.dtype)
+
+
+def _log_softmax(x: np.ndarray, *, axis: int) -> np.ndarray:
+    if x.shape[axis] == 0:
+        return x.copy()
+    s = _shifted(x, axis)
+    return cast_result(s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True)), x.dtype)
+
+
+define_ops([
+    _reduction("sum", "numeric", np.sum, "sum over axes"),
+    _reduction("mean", "float", _mean, "arithmetic mean over axes (NaN for an empty axis)"),
+    _reduction("max", "numeric", np.max, "maximum over axes", needs_identity=True),
+    _reduction("min", "numeric", np.min, "minimum over axes", needs_identity=True),
+    OpDef(name="argmax", arity=1, input_names=("x",),
+          attrs=(AttrSpec("axis", INT, -1), AttrSpec("keepdims", BOOL, False)),
+          infer=_infer_argmax, reference=_argmax, fusion=FusionKind.REDUCE,
+          category="reduction", differentiable=False,
+          doc="index (i64) of the first maximum along axis"),
+    OpDef(name="softmax", arity=1, input_names=("x",), attrs=(AttrSpec("axis", INT, -1),),
+          infer=_infer_softmax("softmax"), reference=_softmax, fusion=FusionKind.REDUCE,
+          category="nn", doc="exp(x - max) / sum(exp(x - max)) along axis"),
+    OpDef(name="log_softmax", arity=1, input_names=("x",), attrs=(AttrSpec("axis", INT, -1),),
+          infer=_infer_softmax("log_softmax"), reference=_log_softmax,
+          fusion=FusionKind.REDUCE, category="nn",
+          doc="x - max - log(sum(exp(x - max))) along axis"),
+])

@@ -1,0 +1,1 @@
+"""graphc.passes -- pass infrastructure and passes (see DESIGN.md section 4)."""
