@@ -71,10 +71,12 @@ def dtype_of(spec: object) -> DType:
         return spec
     if isinstance(spec, str) and spec in _BY_SPELLING:
         return _BY_SPELLING[spec]
-    try:
-        name = np.dtype(spec).name  # type: ignore[call-overload]
-    except TypeError:
-        name = None
+    name = None
+    if spec is not None:  # np.dtype(None) would silently mean float64
+        try:
+            name = np.dtype(spec).name  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            name = None
     if name is not None and name in _BY_SPELLING:
         return _BY_SPELLING[name]
     valid = ", ".join(d.name for d in DType)

@@ -130,8 +130,13 @@ def broadcast_dims(a: Dim, b: Dim) -> Dim | None:
     return UNKNOWN
 
 
-def broadcast_shapes(*shapes: Sequence[Dim]) -> Shape:
-    """numpy broadcasting over symbolic shapes; raises ShapeError naming every shape."""
+def _op_prefix(op: str | None) -> str:
+    return f"op '{op}': " if op else ""
+
+
+def broadcast_shapes(*shapes: Sequence[Dim], op: str | None = None) -> Shape:
+    """numpy broadcasting over symbolic shapes; raises ShapeError naming every
+    shape (and ``op``, the op whose rule asks, when given)."""
     rank = max((len(s) for s in shapes), default=0)
     result: list[Dim] = []
     for i in range(rank):
@@ -143,30 +148,33 @@ def broadcast_shapes(*shapes: Sequence[Dim]) -> Shape:
             merged = broadcast_dims(dim, shape[k])
             if merged is None:
                 listed = " and ".join(format_shape(s) for s in shapes)
-                raise ShapeError(f"shapes {listed} cannot be broadcast together "
+                raise ShapeError(f"{_op_prefix(op)}shapes {listed} cannot be broadcast together "
                                  f"(dimension {dim} against {shape[k]} at axis {i - rank})")
             dim = merged
         result.append(dim)
     return tuple(result)
 
 
-def normalize_axis(axis: int, rank: int, what: str = "axis") -> int:
-    """Map a possibly negative axis into ``range(rank)`` or raise ShapeError."""
+def normalize_axis(axis: int, rank: int, what: str = "axis", *, op: str | None = None) -> int:
+    """Map a possibly negative axis into ``range(rank)`` or raise ShapeError
+    (naming ``op`` when given)."""
     if not -rank <= axis < rank:
         expected = f"{-rank} <= {what} < {rank}" if rank else "none: it has no axes"
-        raise ShapeError(f"{what} {axis} is out of range for a tensor of rank {rank} "
-                         f"(expected {expected})")
+        raise ShapeError(f"{_op_prefix(op)}{what} {axis} is out of range for a tensor of "
+                         f"rank {rank} (expected {expected})")
     return axis % rank
 
 
-def normalize_axes(axes: Iterable[int], rank: int, what: str = "axes") -> tuple[int, ...]:
+def normalize_axes(axes: Iterable[int], rank: int, what: str = "axes", *,
+                   op: str | None = None) -> tuple[int, ...]:
     """Normalise several axes; duplicates are an error."""
     axes = tuple(axes)
+    one = "axis" if what == "axes" else what.removesuffix("s")
     out: list[int] = []
     for axis in axes:
-        norm = normalize_axis(axis, rank, what.rstrip("s"))
+        norm = normalize_axis(axis, rank, one, op=op)
         if norm in out:
-            raise ShapeError(f"{what} {list(axes)} repeat axis {axis}")
+            raise ShapeError(f"{_op_prefix(op)}{what} {list(axes)} repeat axis {axis}")
         out.append(norm)
     return tuple(out)
 

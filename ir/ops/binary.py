@@ -23,7 +23,7 @@ def _binary(name: str, dtype_class: str, fn: Callable[[np.ndarray, np.ndarray], 
     def infer(x: TensorType, y: TensorType) -> TensorType:
         dtype = require_same_dtype(name, (x, y))
         require_dtype(name, x, dtype_class, "operands")
-        shape = broadcast_shapes(x.shape, y.shape)
+        shape = broadcast_shapes(x.shape, y.shape, op=name)
         return TensorType("bool" if compare else dtype, shape)
 
     def reference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -39,7 +39,7 @@ def _binary(name: str, dtype_class: str, fn: Callable[[np.ndarray, np.ndarray], 
 def _infer_where(cond: TensorType, x: TensorType, y: TensorType) -> TensorType:
     require_dtype("where", cond, "bool", "a condition")
     dtype = require_same_dtype("where", (x, y))
-    return TensorType(dtype, broadcast_shapes(cond.shape, x.shape, y.shape))
+    return TensorType(dtype, broadcast_shapes(cond.shape, x.shape, y.shape, op="where"))
 
 
 def _where(cond: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -31,7 +31,7 @@ def _infer_matmul(a: TensorType, b: TensorType) -> TensorType:
     if isinstance(k_a, int) and isinstance(k_b, int) and k_a != k_b:
         raise ShapeError(f"op 'matmul' contracts dimension {k_a} of {format_shape(a.shape)} "
                          f"with dimension {k_b} of {format_shape(b.shape)}; they must be equal")
-    batch = broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    batch = broadcast_shapes(a_shape[:-2], b_shape[:-2], op="matmul")
     out = batch + (a_shape[-2], b_shape[-1])
     if a.rank == 1:
         out = out[:-2] + out[-1:]

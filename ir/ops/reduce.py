@@ -11,6 +11,7 @@ so they never overflow.
 
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -42,7 +43,7 @@ def _reduction(name: str, dtype_class: str, fn: Callable[..., np.ndarray], doc: 
                needs_identity: bool = False) -> OpDef:
     def infer(x: TensorType, *, axes: tuple[int, ...] | None, keepdims: bool) -> TensorType:
         require_dtype(name, x, dtype_class)
-        norm = tuple(range(x.rank)) if axes is None else normalize_axes(axes, x.rank)
+        norm = tuple(range(x.rank)) if axes is None else normalize_axes(axes, x.rank, op=name)
         if needs_identity:
             _check_nonempty(name, x.shape, norm)
         return x.with_shape(reduced_shape(x.shape, norm, keepdims))
@@ -55,14 +56,16 @@ def _reduction(name: str, dtype_class: str, fn: Callable[..., np.ndarray], doc: 
 
 
 def _mean(x: np.ndarray, *, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    # numpy's f16 mean accumulates in f32 already; be explicit for clarity.
+    # numpy's f16 mean accumulates in f32 already; be explicit for clarity.  sum / count
+    # is what np.mean computes, without its "Mean of empty slice" warning (0 / 0 -> NaN).
     work = x.astype(np.float32) if x.dtype == np.float16 else x
-    return np.mean(work, axis=axis, keepdims=keepdims)
+    count = math.prod(x.shape[a] for a in (range(x.ndim) if axis is None else axis))
+    return np.sum(work, axis=axis, keepdims=keepdims) / count
 
 
 def _infer_argmax(x: TensorType, *, axis: int, keepdims: bool) -> TensorType:
     require_dtype("argmax", x, "numeric")
-    norm = normalize_axis(axis, x.rank)
+    norm = normalize_axis(axis, x.rank, op="argmax")
     _check_nonempty("argmax", x.shape, (norm,))
     return TensorType("i64", reduced_shape(x.shape, (norm,), keepdims))
 
@@ -74,7 +77,7 @@ def _argmax(x: np.ndarray, *, axis: int, keepdims: bool) -> np.ndarray:
 def _infer_softmax(name: str) -> Callable[..., TensorType]:
     def infer(x: TensorType, *, axis: int) -> TensorType:
         require_dtype(name, x, "float")
-        normalize_axis(axis, x.rank)
+        normalize_axis(axis, x.rank, op=name)
         return x
 
     return infer

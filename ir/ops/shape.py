@@ -14,10 +14,15 @@ Symbolic rules, chosen to stay exact rather than guess:
 * a slice of a symbolic dim keeps the symbol only when it takes the whole
   axis; any other slice of it is ``?``;
 * concat along an axis with a symbolic size is ``?``.
+
+At run time numpy cannot resolve a ``-1`` whose other dims hold 0 elements
+(``[N, -1]`` with ``N`` bound to 0); reshape's reference then picks the size
+``infer`` gave (symbols bound to 0 appear on both sides and cancel).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -45,7 +50,7 @@ def _infer_reshape(x: TensorType, *, shape: tuple) -> TensorType:
     target = [d for d in shape if d != -1]
     in_static, in_syms = _split_dims(x.shape)
     out_static, out_syms = _split_dims(tuple(target))
-    shown = f"cannot reshape {format_shape(x.shape)} into {format_shape(shape)}"
+    shown = f"op 'reshape' cannot reshape {format_shape(x.shape)} into {format_shape(shape)}"
     if -1 not in shape:
         if UNKNOWN not in in_syms and in_syms == out_syms and in_static != out_static:
             raise ShapeError(f"{shown}: element counts {in_static} and {out_static} differ")
@@ -67,39 +72,56 @@ def _infer_reshape(x: TensorType, *, shape: tuple) -> TensorType:
     return x.with_shape(fill if d == -1 else d for d in shape)
 
 
+def _fill_empty(in_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Resolve the -1 of ``shape`` for an empty input when numpy cannot (the
+    other dims hold 0 elements): 0 when the input has more zero dims than the
+    target, else the quotient of the non-zero dims -- what ``infer`` gave."""
+    known = [d for d in shape if d != -1]
+    if -1 not in shape or math.prod(known):
+        return shape
+    if sum(d == 0 for d in in_shape) > sum(d == 0 for d in known):
+        fill = 0
+    else:
+        fill = math.prod(d for d in in_shape if d) // math.prod(d for d in known if d)
+    return tuple(fill if d == -1 else d for d in shape)
+
+
 def _reshape(x: np.ndarray, *, shape: tuple) -> np.ndarray:
+    if x.size == 0:
+        shape = _fill_empty(x.shape, tuple(shape))
     return np.reshape(x, shape).copy()
 
 
 def _infer_transpose(x: TensorType, *, perm: tuple[int, ...] | None) -> TensorType:
     if perm is None:
         return x.with_shape(reversed(x.shape))
-    if sorted(normalize_axes(perm, x.rank, "perm")) != list(range(x.rank)):
-        raise ShapeError(f"transpose perm {list(perm)} is not a permutation of the "
+    norm = normalize_axes(perm, x.rank, "perm", op="transpose")
+    if sorted(norm) != list(range(x.rank)):
+        raise ShapeError(f"op 'transpose' perm {list(perm)} is not a permutation of the "
                          f"{x.rank} axes of {format_shape(x.shape)}")
-    return x.with_shape(x.shape[p] for p in normalize_axes(perm, x.rank, "perm"))
+    return x.with_shape(x.shape[p] for p in norm)
 
 
 def _transpose(x: np.ndarray, *, perm: tuple[int, ...] | None) -> np.ndarray:
-    return np.ascontiguousarray(np.transpose(x, perm))
+    return np.transpose(x, perm).copy(order="C")  # not ascontiguousarray: it makes 0-d 1-d
 
 
 def _infer_broadcast_to(x: TensorType, *, shape: tuple) -> TensorType:
     if -1 in shape:
-        raise ShapeError(f"broadcast_to shape {list(shape)} may not contain -1")
+        raise ShapeError(f"op 'broadcast_to' shape {list(shape)} may not contain -1")
     if x.rank > len(shape):
-        raise ShapeError(f"cannot broadcast {format_shape(x.shape)} to the lower-rank "
-                         f"shape {format_shape(shape)}")
+        raise ShapeError(f"op 'broadcast_to' cannot broadcast {format_shape(x.shape)} to "
+                         f"the lower-rank shape {format_shape(shape)}")
     for i, d in enumerate(x.shape):
         t = shape[len(shape) - x.rank + i]
         if d != 1 and broadcast_dims(d, t) != t:
-            raise ShapeError(f"cannot broadcast {format_shape(x.shape)} to "
+            raise ShapeError(f"op 'broadcast_to' cannot broadcast {format_shape(x.shape)} to "
                              f"{format_shape(shape)}: dimension {d} does not fit {t}")
     return x.with_shape(shape)
 
 
 def _broadcast_to(x: np.ndarray, *, shape: tuple) -> np.ndarray:
-    return np.array(np.broadcast_to(x, shape))
+    return np.array(np.broadcast_to(x, shape), order="C")  # order K would copy as F-order
 
 
 def _infer_concat(*xs: TensorType, axis: int) -> TensorType:
@@ -110,7 +132,7 @@ def _infer_concat(*xs: TensorType, axis: int) -> TensorType:
     if any(x.rank != rank for x in xs):
         listed = ", ".join(format_shape(x.shape) for x in xs)
         raise ShapeError(f"op 'concat' needs inputs of one rank, received {listed}")
-    ax = normalize_axis(axis, rank)
+    ax = normalize_axis(axis, rank, op="concat")
     out: list[Dim] = []
     for i in range(rank):
         dims = [x.shape[i] for x in xs]
@@ -149,7 +171,7 @@ def _slice_params(rank: int, axes, starts, stops, steps):
     steps = tuple(steps) or (1,) * count
     if 0 in steps:
         raise ShapeError("op 'slice' step may not be 0")
-    return normalize_axes(axes, rank), starts, stops, steps
+    return normalize_axes(axes, rank, op="slice"), starts, stops, steps
 
 
 def _infer_slice(x: TensorType, *, axes, starts, stops, steps) -> TensorType:
@@ -170,7 +192,7 @@ def _slice(x: np.ndarray, *, axes, starts, stops, steps) -> np.ndarray:
 
 def _infer_gather(x: TensorType, indices: TensorType, *, axis: int) -> TensorType:
     require_dtype("gather", indices, "int", "indices")
-    ax = normalize_axis(axis, x.rank)
+    ax = normalize_axis(axis, x.rank, op="gather")
     if x.shape[ax] == 0 and indices.size != 0:
         raise ShapeError(f"op 'gather' cannot index axis {axis} of {format_shape(x.shape)}: "
                          "it is empty")
@@ -187,7 +209,7 @@ def _gather(x: np.ndarray, indices: np.ndarray, *, axis: int) -> np.ndarray:
 
 def _infer_expand_dims(x: TensorType, *, axes: tuple[int, ...]) -> TensorType:
     rank = x.rank + len(axes)
-    norm = normalize_axes(axes, rank)
+    norm = normalize_axes(axes, rank, op="expand_dims")
     dims = iter(x.shape)
     return x.with_shape(1 if i in norm else next(dims) for i in range(rank))
 
@@ -202,7 +224,7 @@ def _squeeze_axes(x: TensorType, axes: tuple[int, ...] | None) -> tuple[int, ...
             raise ShapeError(f"op 'squeeze' needs explicit axes for the symbolic shape "
                              f"{format_shape(x.shape)} (a symbol might be 1 at run time)")
         return tuple(i for i, d in enumerate(x.shape) if d == 1)
-    norm = normalize_axes(axes, x.rank)
+    norm = normalize_axes(axes, x.rank, op="squeeze")
     for ax in norm:
         if x.shape[ax] != 1:
             raise ShapeError(f"op 'squeeze' can only remove axes of size 1; axis {ax} of "
