@@ -17,6 +17,7 @@ from graphc.errors import ShapeError
 from ..opdef import FusionKind, OpDef, cast_result, define_ops
 from ..types import TensorType, broadcast_shapes, format_shape
 from .common import require_dtype, require_same_dtype
+from .grad_util import swap_last_two, unbroadcast
 
 
 def _infer_matmul(a: TensorType, b: TensorType) -> TensorType:
@@ -44,8 +45,30 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return cast_result(np.matmul(a, b), a.dtype)
 
 
+def _matmul_vjp(b, node, g):
+    """dA = g @ B^T, dB = A^T @ g, with 1-D operands promoted to matrices the
+    way the forward rule does, and broadcast batch dims summed away."""
+    a, bm = node.inputs
+    a2 = b.emit("expand_dims", a, axes=(0,)) if a.type.rank == 1 else a
+    b2 = b.emit("expand_dims", bm, axes=(-1,)) if bm.type.rank == 1 else bm
+    g2 = g
+    if a.type.rank == 1:
+        g2 = b.emit("expand_dims", g2, axes=(g2.type.rank - 1 if bm.type.rank == 1 else -2,))
+    if bm.type.rank == 1:
+        g2 = b.emit("expand_dims", g2, axes=(-1,))
+    ga = b.emit("matmul", g2, swap_last_two(b, b2))
+    gb = b.emit("matmul", swap_last_two(b, a2), g2)
+    ga = unbroadcast(b, ga, a2.type)
+    gb = unbroadcast(b, gb, b2.type)
+    if a.type.rank == 1:
+        ga = b.emit("squeeze", ga, axes=(0,))
+    if bm.type.rank == 1:
+        gb = b.emit("squeeze", gb, axes=(-1,))
+    return (ga, gb)
+
+
 define_ops([
     OpDef(name="matmul", arity=2, input_names=("a", "b"), infer=_infer_matmul,
           reference=_matmul, fusion=FusionKind.OUT_FUSABLE, category="linalg",
-          doc="batched matrix product, numpy semantics"),
+          doc="batched matrix product, numpy semantics", vjp=_matmul_vjp),
 ])

@@ -1,5 +1,7 @@
 """Movement ops: reshape, transpose, broadcast_to, concat, slice, gather,
-expand_dims, squeeze.
+expand_dims, squeeze -- and scatter_add, the transpose of gather (it exists
+for gradients of gather and slice, and is opaque to fusion because its
+output accumulates).
 
 Shape attributes may name symbols (``reshape {shape = [N, -1]}``); the
 executor substitutes the sizes bound from the function's inputs before the
@@ -33,6 +35,7 @@ from ..attrs import AXES, INT, INTS, OPT_INTS, SHAPE, AttrSpec
 from ..opdef import FusionKind, OpDef, define_ops
 from ..types import (UNKNOWN, Dim, TensorType, broadcast_dims, format_shape, normalize_axes,
                      normalize_axis)
+from . import shape_grads
 from .common import require_dtype, require_same_dtype
 
 
@@ -207,6 +210,30 @@ def _gather(x: np.ndarray, indices: np.ndarray, *, axis: int) -> np.ndarray:
     return np.take(x, indices, axis=axis)
 
 
+def _infer_scatter_add(x: TensorType, indices: TensorType, updates: TensorType, *,
+                       axis: int) -> TensorType:
+    require_dtype("scatter_add", indices, "int", "indices")
+    require_same_dtype("scatter_add", (x, updates))
+    require_dtype("scatter_add", x, "numeric")
+    expected = _infer_gather(x, indices, axis=axis)
+    if updates.rank != expected.rank or any(
+            isinstance(u, int) and isinstance(e, int) and u != e
+            for u, e in zip(updates.shape, expected.shape)):
+        raise ShapeError(f"op 'scatter_add' needs updates of shape {format_shape(expected.shape)} "
+                         f"(x.shape[:axis] + indices.shape + x.shape[axis+1:]), received "
+                         f"{format_shape(updates.shape)}")
+    return x
+
+
+def _scatter_add(x: np.ndarray, indices: np.ndarray, updates: np.ndarray, *,
+                 axis: int) -> np.ndarray:
+    _gather(x, indices, axis=axis)  # the same range check as gather
+    out = x.copy()
+    index = (slice(None),) * (axis % max(x.ndim, 1)) + (indices,)
+    np.add.at(out, index, updates)
+    return out
+
+
 def _infer_expand_dims(x: TensorType, *, axes: tuple[int, ...]) -> TensorType:
     rank = x.rank + len(axes)
     norm = normalize_axes(axes, rank, op="expand_dims")
@@ -242,10 +269,10 @@ def _squeeze(x: np.ndarray, *, axes: tuple[int, ...] | None) -> np.ndarray:
 
 
 def _movement(name: str, infer, reference, attrs, doc: str, arity: int = 1,
-              variadic: bool = False, input_names=("x",), differentiable: bool = True) -> OpDef:
+              variadic: bool = False, input_names=("x",)) -> OpDef:
     return OpDef(name=name, arity=arity, variadic=variadic, input_names=input_names,
                  attrs=attrs, infer=infer, reference=reference, fusion=FusionKind.INJECTIVE,
-                 category="shape", doc=doc, differentiable=differentiable)
+                 category="shape", doc=doc, vjp=getattr(shape_grads, f"{name}_vjp"))
 
 
 define_ops([
@@ -264,6 +291,10 @@ define_ops([
     _movement("gather", _infer_gather, _gather, (AttrSpec("axis", INT, 0),),
               "numpy take: x indexed by integer indices along axis", arity=2,
               input_names=("x", "indices")),
+    OpDef(name="scatter_add", arity=3, input_names=("x", "indices", "updates"),
+          attrs=(AttrSpec("axis", INT, 0),), infer=_infer_scatter_add, reference=_scatter_add,
+          fusion=FusionKind.OPAQUE, category="shape", vjp=shape_grads.scatter_add_vjp,
+          doc="x with updates added at indices along axis (np.add.at; the transpose of gather)"),
     _movement("expand_dims", _infer_expand_dims, _expand_dims, (AttrSpec("axes", INTS),),
               "insert size-1 axes at the given output positions"),
     _movement("squeeze", _infer_squeeze, _squeeze, (AttrSpec("axes", AXES, None),),

@@ -93,7 +93,7 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
     "matmul": NUMERIC,
     # movement (gather's indices are checked separately)
     "reshape": ANY, "transpose": ANY, "broadcast_to": ANY, "concat": ANY, "slice": ANY,
-    "gather": ANY, "expand_dims": ANY, "squeeze": ANY,
+    "gather": ANY, "expand_dims": ANY, "squeeze": ANY, "scatter_add": NUMERIC,
     "constant": ANY,
 }
 
@@ -111,7 +111,7 @@ DIFFERENTIABLE = frozenset({
     "sum", "mean", "max", "min", "softmax", "log_softmax",
     "matmul",
     "reshape", "transpose", "broadcast_to", "concat", "slice", "gather", "expand_dims",
-    "squeeze",
+    "squeeze", "scatter_add",
 })
 """Ops that will need a vjp rule (``call`` excluded: it is differentiated through its callee)."""
 
@@ -135,6 +135,8 @@ def dtype_probe(op: str, dtype: str) -> tuple[list[TensorType], dict]:
         return [x], {"axes": [0], "starts": [0], "stops": [1]}
     if op == "gather":
         return [x, TensorType("i64", (2,))], {}
+    if op == "scatter_add":
+        return [x, TensorType("i64", (2,)), TensorType(dtype, (2, 3))], {}
     if op == "expand_dims":
         return [x], {"axes": [0]}
     if op == "constant":
@@ -349,6 +351,15 @@ def _shape_cases() -> list[Case]:
         case("gather", "f32[0,3]", "i64[2]", axis=1, label="size0"),
         case("gather", "f32[0]", "i64[0]", label="size0-axis"),
         case("gather", "f32[1]", "i64[1]", label="size1"),
+        # scatter_add (updates shaped like gather's result)
+        case("scatter_add", "f32[5,3]", "i64[2]", "f32[2,3]"),
+        case("scatter_add", "f64[5,3]", "i32[2,2]", "f64[5,2,2]", axis=1),
+        case("scatter_add", "i32[4]", "i64[]", "i32[]", label="0d-indices"),
+        case("scatter_add", "f32[4,2]", "i64[0]", "f32[0,2]", label="size0-indices"),
+        case("scatter_add", "f32[0,2]", "i64[0]", "f32[0,2]", label="size0"),
+        case("scatter_add", "f32[1]", "i64[1]", "f32[1]", axis=-1, label="size1"),
+        case("scatter_add", "f16[3]", "i64[2]", "f16[2]", label="f16"),
+        case("scatter_add", "i64[3,2]", "i32[1]", "i64[1,2]", label="i64"),
         # expand_dims
         case("expand_dims", "f32[2,3]", axes=[-1], label="negative-axis"),
         case("expand_dims", "f32[2,3]", axes=[1, 3]),
@@ -398,8 +409,8 @@ def random_array(ty: TensorType, rng: np.random.Generator) -> np.ndarray:
 def arrays_for(c: Case, rng: np.random.Generator) -> list[np.ndarray]:
     """Inputs for ``c``; gather gets in-range (including negative) indices."""
     arrays = [random_array(ty, rng) for ty in c.inputs]
-    if c.op == "gather":
-        x, idx_type = c.inputs
+    if c.op in ("gather", "scatter_add"):
+        x, idx_type = c.inputs[:2]
         size = x.shape[c.attrs.get("axis", 0)]
         shape = tuple(idx_type.shape)
         if math.prod(shape):

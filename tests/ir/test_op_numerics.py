@@ -750,6 +750,24 @@ def test_gather(dtype, index_dtype, shape, indices, axis):
     check(run("gather", x, idx, axis=axis), expected, dtype, "exact")
 
 
+@pytest.mark.parametrize("dtype", ("f32", "f64", "i32", "i64"))
+@pytest.mark.parametrize("shape, indices, axis", [
+    ((5, 3), [0, 4, 0, -1], 0), ((2, 3, 4), [[3, 3], [1, 0]], -1), ((4,), 2, 0), ((0, 2), [], 1),
+], ids=str)
+def test_scatter_add(dtype, shape, indices, axis):
+    x = _data(shape, dtype)
+    idx = arr(indices, "i64")
+    ax = axis % x.ndim
+    updates = _data(x.shape[:ax] + idx.shape + x.shape[ax + 1:], dtype)
+    expected = x.copy()
+    # An independent oracle: accumulate one index at a time.
+    moved_x = np.moveaxis(expected, ax, 0)
+    moved_u = np.moveaxis(updates.reshape(x.shape[:ax] + (idx.size,) + x.shape[ax + 1:]), ax, 0)
+    for k, i in enumerate(idx.reshape(-1)):
+        moved_x[i] += moved_u[k]
+    check(run("scatter_add", x, idx, updates, axis=axis), expected, dtype, "exact")
+
+
 def test_gather_out_of_range_is_an_execution_error():
     from graphc.errors import ExecutionError
     with pytest.raises(ExecutionError, match="index 5 is out of range for axis 0 of size 5"):
@@ -859,7 +877,7 @@ def test_symbol_binding_mismatch_is_an_input_error():
 COVERED = ({n.split("-")[0] for n in UNARY} | set(BINARY) | set(COMPARE) | {
     "cast", "where", "sum", "mean", "max", "min", "argmax", "softmax", "log_softmax", "matmul",
     "reshape", "transpose", "broadcast_to", "concat", "slice", "gather", "expand_dims", "squeeze",
-    "constant"})
+    "scatter_add", "constant"})
 
 
 def test_every_op_has_numerics():

@@ -274,6 +274,11 @@ INVALID = [
     E("gather", "f32[5]", "i32[2]", match="out of range", axis=1),
     E("gather", "f32[]", "i32[2]", match="out of range"),
     E("gather", "f32[0,3]", "i64[2]", match="empty"),
+    # scatter_add
+    E("scatter_add", "f32[5]", "f32[2]", "f32[2]", match="expects indices"),
+    E("scatter_add", "f32[5]", "i64[2]", "f64[2]", match="one dtype"),
+    E("scatter_add", "f32[5,3]", "i64[2]", "f32[2,4]", match="needs updates of shape"),
+    E("scatter_add", "bool[5]", "i64[2]", "bool[2]", match="expects input of dtype"),
     # expand_dims
     E("expand_dims", "f32[2]", match="out of range", axes=[2]),
     E("expand_dims", "f32[2]", match="out of range", axes=[-3]),
