@@ -113,9 +113,14 @@ class AttrKind:
         return self.name
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _fail(kind: str, value: Any, expected: str) -> AttrError:
-    shown = value.name if isinstance(value, Ident) else repr(value)
-    return AttrError(f"expected {expected} for a {kind} attribute, received {shown}")
+    shown = _clip(value.name if isinstance(value, Ident) else repr(value))
+    article = "an" if kind[0] in "aeiou" else "a"
+    return AttrError(f"expected {expected} for {article} {kind} attribute, received {shown}")
 
 
 def _as_int(value: Any, kind: str) -> int:
@@ -370,7 +375,7 @@ def build_attrs(schema: tuple[AttrSpec, ...], given: Mapping[str, Any], *, op: s
     unknown = sorted(set(given) - set(by_name))
     if unknown:
         valid = ", ".join(sorted(by_name)) or "none"
-        raise AttrError(f"op '{op}' has no attribute {', '.join(repr(u) for u in unknown)}; "
+        raise AttrError(f"op '{op}' has no attribute {', '.join(repr(_clip(u)) for u in unknown)}; "
                         f"valid attributes: {valid}")
     values: dict[str, Any] = {}
     for spec in schema:

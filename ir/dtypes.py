@@ -72,7 +72,9 @@ def dtype_of(spec: object) -> DType:
     if isinstance(spec, str) and spec in _BY_SPELLING:
         return _BY_SPELLING[spec]
     name = None
-    if spec is not None:  # np.dtype(None) would silently mean float64
+    # One-character strings are numpy type codes ('?' is bool, 'd' is f64):
+    # too cryptic to accept.  None would silently mean float64.
+    if spec is not None and not (isinstance(spec, str) and len(spec) < 2):
         try:
             name = np.dtype(spec).name  # type: ignore[call-overload]
         except (TypeError, ValueError):

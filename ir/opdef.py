@@ -142,10 +142,12 @@ def get_op(name: str) -> OpDef:
     try:
         return _REGISTRY[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3)
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.7) \
+            if len(name) <= 64 else []
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else \
             "; `graphc ops` lists every op"
-        raise UnknownOpError(f"unknown op '{name}'{hint}") from None
+        shown = name if len(name) <= 60 else name[:57] + "..."
+        raise UnknownOpError(f"unknown op '{shown}'{hint}") from None
 
 
 def all_ops() -> list[OpDef]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,8 @@ from .opdef import CALL, get_op
 from .types import UNKNOWN, TensorType
 
 MAX_NESTING = 64
+MAX_RANK = 32
+MAX_NAME_IN_MESSAGE = 60
 _INT64_MAX = 2 ** 63 - 1
 
 
@@ -71,6 +74,25 @@ class Parser:
         if not self.at(text):
             raise self.error(f"expected '{text}' {context}, found {self.tok.describe()}")
         return self.advance()
+
+    def string(self, tok: Token) -> str:
+        """The text of a STRING token (JSON escapes); a bad escape is a ParseError."""
+        try:
+            return json.loads(tok.text)
+        except json.JSONDecodeError as exc:
+            raise self.source.error(tok.offset + exc.pos, f"invalid string literal: {exc.msg}",
+                                    'expected JSON escapes such as \\n, \\t, \\" and no '
+                                    "raw control characters") from None
+
+    def integer(self, tok: Token, what: str, low: int = -_INT64_MAX - 1,
+                high: int = _INT64_MAX) -> int:
+        """An INT token as a bounded int (checked before converting huge digit runs)."""
+        digits = tok.text.lstrip("-")
+        value = int(tok.text) if len(digits) <= 20 else None
+        if value is None or not low <= value <= high:
+            raise self.error(f"{what} {_clip(tok.text)} is out of range "
+                             f"(expected {low} to {high})", tok)
+        return value
 
     def expect_kind(self, kind: str, what: str) -> Token:
         if self.tok.kind != kind:
@@ -116,7 +138,7 @@ class Parser:
         self.advance()
         data_tok = self.expect_kind("STRING", "a quoted base64 string")
         try:
-            raw = base64.b64decode(json.loads(data_tok.text), validate=True)
+            raw = base64.b64decode(self.string(data_tok), validate=True)
         except (binascii.Error, ValueError):
             raise self.error(f"constant @{name} holds invalid base64 data", data_tok) from None
         dtype = ctype.dtype.numpy.newbyteorder("<")
@@ -124,7 +146,11 @@ class Parser:
         if len(raw) != expected:
             raise self.error(f"constant @{name} of type {ctype} needs {expected} bytes, "
                              f"the data holds {len(raw)}", data_tok)
-        array = np.frombuffer(raw, dtype=dtype).reshape(ctype.shape)
+        try:
+            array = np.frombuffer(raw, dtype=dtype).reshape(ctype.shape)
+        except (ValueError, MemoryError):
+            raise self.error(f"constant @{name} of type {ctype} cannot be materialized "
+                             "(too many dimensions or elements)", type_tok) from None
         if ctype.dtype is DType.bool and raw and max(raw) > 1:
             raise self.error(f"constant @{name} holds bytes other than 0/1 for bool data",
                              data_tok)
@@ -145,11 +171,11 @@ class Parser:
                 self.expect(",", "between dimensions")
             dim_tok = self.tok
             if dim_tok.kind == "INT":
-                value = int(dim_tok.text)
-                if value < 0 or value > _INT64_MAX:
-                    raise self.error(f"invalid dimension {dim_tok.text}: expected a size "
+                if dim_tok.text.startswith("-") or len(dim_tok.text) > 19 or \
+                        int(dim_tok.text) > _INT64_MAX:
+                    raise self.error(f"invalid dimension {_clip(dim_tok.text)}: expected a size "
                                      "between 0 and 2**63-1, a symbol or '?'", dim_tok)
-                dims.append(value)
+                dims.append(int(dim_tok.text))
             elif dim_tok.kind == "IDENT" or dim_tok.text == UNKNOWN:
                 dims.append(dim_tok.text)
             else:
@@ -157,6 +183,9 @@ class Parser:
                                  f"found {dim_tok.describe()}")
             self.advance()
         self.advance()
+        if len(dims) > MAX_RANK:
+            raise self.error(f"a type of rank {len(dims)} exceeds graphc's limit of {MAX_RANK} "
+                             "dimensions", tok)
         return TensorType(dtype, dims)
 
     # -- functions -------------------------------------------------------
@@ -231,7 +260,7 @@ class Parser:
         name = tok.text[1:]
         if name in scope.values:
             line, _ = self.source.position(scope.values[name][1])
-            raise self.error(f"redefinition of %{name} (first defined on line {line})", tok,
+            raise self.error(f"redefinition of %{_clip(name)} (first defined on line {line})", tok,
                              note="every SSA value is defined exactly once")
         value = Value(vtype, name)
         scope.values[name] = (value, tok.offset)
@@ -240,7 +269,7 @@ class Parser:
     def use(self, scope: _FuncScope, tok: Token) -> Value:
         name = tok.text[1:]
         if name not in scope.values:
-            raise self.error(f"use of undefined value %{name}", tok,
+            raise self.error(f"use of undefined value %{_clip(name)}", tok,
                              note="a value must be defined (as a parameter or by an earlier "
                                   "node of the same function) before it is used")
         return scope.values[name][0]
@@ -321,7 +350,11 @@ class Parser:
         except ValueError as exc:
             raise self.error(f"malformed tensor literal: {exc}", tok) from None
         if vtype.size == 0 and flat == []:
-            return TensorValue(np.zeros(vtype.shape, dtype.numpy))
+            try:
+                return TensorValue(np.zeros(vtype.shape, dtype.numpy))
+            except (ValueError, MemoryError):
+                raise self.error(f"a constant of type {vtype} cannot be materialized "
+                                 "(too many dimensions or elements)", tok) from None
         if tuple(shape) != vtype.shape:
             raise self.error(f"tensor literal has shape {tuple(shape)} but the node declares "
                              f"{vtype}", tok)
@@ -360,16 +393,17 @@ class Parser:
         tok = self.tok
         if tok.kind == "INT":
             self.advance()
-            value = int(tok.text)
-            if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
-                raise self.error(f"integer {tok.text} does not fit in 64 bits", tok)
-            return value
+            return self.integer(tok, "integer")
         if tok.kind == "FLOAT":
             self.advance()
-            return float(tok.text)
+            value = float(tok.text)
+            if math.isinf(value):
+                raise self.error(f"float literal {_clip(tok.text)} overflows a 64-bit float; "
+                                 "write inf for an infinity", tok)
+            return value
         if tok.kind == "STRING":
             self.advance()
-            return json.loads(tok.text)
+            return self.string(tok)
         if tok.kind == "SYMBOL":
             self.advance()
             return FuncRef(tok.text[1:])
@@ -410,22 +444,34 @@ class Parser:
                 if not self.at("loc"):
                     raise self.error(f"expected loc(...) inside fused[...], found "
                                      f"{self.tok.describe()}")
+                if self.tokens[self.pos + 2].text == "fused":
+                    raise self.error("fused locations cannot be nested",
+                                     self.tokens[self.pos + 2],
+                                     note='expected a plain loc("path", "file":line)')
                 part = self.parse_loc()
                 assert isinstance(part, Loc)
                 parts.append(part)
             self.advance()
             self.expect(")", "to close loc(fused[...])")
             return FusedLoc(tuple(parts))
-        path = json.loads(self.expect_kind("STRING", "a quoted layer path in loc(...)").text)
+        path = self.string(self.expect_kind("STRING", "a quoted layer path in loc(...)"))
         file, line = None, None
         if self.at(","):
             self.advance()
-            file = json.loads(self.expect_kind("STRING", "a quoted file name").text)
+            file = self.string(self.expect_kind("STRING", "a quoted file name"))
             if self.at(":"):
                 self.advance()
-                line = int(self.expect_kind("INT", "a line number").text)
+                line = self.integer(self.expect_kind("INT", "a line number"), "line number",
+                                    low=0)
         self.expect(")", "to close loc(...)")
         return Loc(path, file, line)
+
+
+def _clip(text: str) -> str:
+    """Long user text shortened for a message."""
+    if len(text) <= MAX_NAME_IN_MESSAGE:
+        return text
+    return text[:MAX_NAME_IN_MESSAGE - 3] + "..."
 
 
 def _show(item: Any) -> str:
@@ -483,6 +529,7 @@ def parse_file(path: str) -> Module:
         raise GraphcError(f"cannot read {path}: {exc.strerror}") from None
     try:
         text = data.decode("utf-8")
+        text = text[1:] if text.startswith("\ufeff") else text  # a byte-order mark
     except UnicodeDecodeError as exc:
         prefix = data[:exc.start].decode("utf-8", errors="replace")
         line = prefix.count("\n") + 1
