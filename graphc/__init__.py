@@ -11,8 +11,18 @@ from .errors import (AttrError, BackendError, ExecutionError, FrontendError, Gra
 
 __version__ = "0.1.0"
 
+# The Keras-style front end: Input/Model/Sequential, layers, ops, compile.
+from . import ops  # noqa: E402  (first: the front-end modules import each other through it)
+from . import activations, initializers, layers  # noqa: E402
+from .compiled import compile  # noqa: E402,A001
+from .layers import Input  # noqa: E402
+from .models import Model, Sequential  # noqa: E402
+from .naming import reset_names  # noqa: E402
+
 __all__ = [
     "AttrError", "BackendError", "ExecutionError", "FrontendError", "GraphcError", "InputError",
     "LoadError", "LoweringError", "ParseError", "PassError", "ShapeError", "UnknownOpError",
     "VerifyError", "__version__",
 ]
+__all__ += ["Input", "Model", "Sequential", "activations", "compile", "initializers", "layers",
+            "ops", "reset_names"]

@@ -17,7 +17,10 @@ from .loading import load_module, read_array, write_array
 
 def register(sub: argparse._SubParsersAction) -> None:
     show = sub.add_parser("show", help="print the IR of a model in canonical .gir form")
-    show.add_argument("model", metavar="MODEL", help="a .gir file")
+    show.add_argument("model", metavar="MODEL",
+                      help="a .gir file, or a Python model: path/to/file.py:attr or module:attr")
+    show.add_argument("--summary", action="store_true",
+                      help="for a Python model, print its layer table instead of the IR")
     show.set_defaults(handler=run_show)
 
     ver = sub.add_parser("verify", help="check a model's IR against the verifier's invariants")
@@ -37,10 +40,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--dim", action="append", default=[], metavar="SYMBOL=SIZE",
                      help="size of a symbolic dim for --random inputs (default 1)")
     run.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
+    run.add_argument("--dump-kernels", metavar="DIR",
+                     help="write the generated source of every kernel to DIR")
     run.set_defaults(handler=run_run)
 
 
 def run_show(args: argparse.Namespace) -> int:
+    if args.summary:
+        from .python_models import load_python_model
+        load_python_model(args.model).summary()
+        return 0
     sys.stdout.write(print_module(load_module(args.model)))
     return 0
 
@@ -115,6 +124,8 @@ def run_run(args: argparse.Namespace) -> int:
         raise GraphcError(f"backend '{backend.name}' is not available here: "
                           f"{backend.unavailable_reason()}")
     executable = backend.compile(module)
+    if getattr(args, "dump_kernels", None):
+        dump_kernels(executable, args.dump_kernels)
     results = executable(*gather_inputs(module, args))
     for i, array in enumerate(results):
         line = f"out{i}: {array.dtype.name}{format_shape(array.shape)}"
@@ -122,3 +133,20 @@ def run_run(args: argparse.Namespace) -> int:
             line += f" -> {write_array(args.output_dir, f'out{i}.npy', array)}"
         print(line)
     return 0
+
+
+def dump_kernels(executable, directory: str) -> None:
+    """``--dump-kernels DIR``: one file per kernel group (or the whole source)."""
+    import os
+    if hasattr(executable, "dump_kernels"):
+        paths = executable.dump_kernels(directory)
+    else:
+        try:
+            os.makedirs(directory, exist_ok=True)
+            path = os.path.join(directory, "source.txt")
+            with open(path, "w") as f:
+                f.write(executable.source())
+        except OSError as exc:
+            raise GraphcError(f"cannot write kernels to {directory}: {exc.strerror}") from None
+        paths = [path]
+    print(f"wrote {len(paths)} kernel file(s) to {directory}", file=sys.stderr)

@@ -15,10 +15,12 @@ import numpy as np
 from graphc.errors import LoadError
 
 from ..ir import Module, parse_file
+from .python_models import is_python_reference, load_python_module
 
 # (predicate on the reference, loader) pairs, tried in order.
 MODEL_LOADERS: list[tuple[Callable[[str], bool], Callable[[str], Module]]] = [
     (lambda ref: ref.endswith(".gir"), parse_file),
+    (is_python_reference, load_python_module),
 ]
 
 
@@ -28,7 +30,8 @@ def load_module(ref: str) -> Module:
             if ref.endswith(".gir") and not os.path.exists(ref):
                 raise LoadError(f"cannot read {ref}: no such file")
             return loader(ref)
-    raise LoadError(f"cannot load model '{ref}': expected a .gir file")
+    raise LoadError(f"cannot load model '{ref}': expected a .gir file or a Python model "
+                    "reference (path/to/file.py:attr or package.module:attr)")
 
 
 def read_array(path: str, what: str) -> np.ndarray:
