@@ -28,6 +28,10 @@ test: install  ## run the test suite (what CI runs)
 golden: install  ## rewrite the CHECK lines of golden .gir tests from current output
 	$(PY) -m pytest -q tests/golden --update-goldens
 
+bench: install  ## W1-W3 side by side with numpy (and torch/jax/onnxruntime if the bench extra installs)
+	-$(PY) -m pip install --quiet -e '.[bench]' || echo "bench extra not installed; peers will be skipped"
+	$(PY) benchmarks/run.py --json benchmarks/results.json
+
 lint: install  ## byte-compile everything (catches syntax errors quickly)
 	$(PY) -m compileall -q graphc ir passes backends tests examples
 

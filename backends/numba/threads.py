@@ -1,0 +1,146 @@
+"""graphc's thread policy for numba kernels next to BLAS, and its pool.
+
+What the policy must prevent: a numba kernel and a BLAS call (numpy's
+OpenBLAS) run one after the other, each wanting every core.  Numba's own
+``parallel=True`` runs on an OpenMP (or TBB/workqueue) pool whose idle
+workers spin after each kernel and take the cores the BLAS threads need; a
+naive numba MLP measured over 10x slower than numpy that way.  Parallel
+numba kernels also compile about 5x slower than serial ones (measured here:
+~1.0 s against ~0.2 s per kernel), which alone would break the cold-start
+budget of a training step.
+
+So graphc never starts numba's threading layer.  Kernels are compiled
+serial and ``nogil``, each taking a ``lo:hi`` chunk of its outermost loop,
+and ``KernelPool`` runs large launches as one chunk per core: the calling
+thread takes the first chunk, persistent worker threads the others.  Idle
+workers block on a condition variable (they never spin), so BLAS threads
+get the cores as soon as a kernel ends.  Launches smaller than
+``min_size`` elements, or with a single outer iteration, run on the calling
+thread only.  BLAS keeps its own thread settings (printed by
+``blas_info``); its threads and the pool's never run at the same time
+within one call.
+
+Calls from several threads at once are safe: each launch carries its own
+completion counter, and the workers serve launches in arrival order.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import deque
+from typing import Callable, Sequence
+
+
+class _Launch:
+    __slots__ = ("fn", "chunks", "pending", "error", "done")
+
+    def __init__(self, fn: Callable, chunks: list[tuple[int, int]]) -> None:
+        self.fn = fn
+        self.chunks = chunks
+        self.pending = len(chunks)
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
+class KernelPool:
+    """Splits ``fn(lo, hi)`` over ``threads`` threads (the caller included)."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = max(1, threads)
+        self._work: deque = deque()
+        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._workers: list[threading.Thread] = []
+
+    def _start(self) -> None:
+        with self._lock:
+            while len(self._workers) < self.threads - 1:
+                t = threading.Thread(target=self._serve, name=f"graphc-kernel-{len(self._workers)}",
+                                     daemon=True)
+                t.start()
+                self._workers.append(t)
+
+    def _serve(self) -> None:
+        while True:
+            with self._cond:
+                while not self._work:
+                    self._cond.wait()
+                launch, lo, hi = self._work.popleft()
+            self._run_chunk(launch, lo, hi)
+
+    @staticmethod
+    def _run_chunk(launch: _Launch, lo: int, hi: int) -> None:
+        try:
+            launch.fn(lo, hi)
+        except BaseException as exc:  # reported to the caller
+            launch.error = exc
+        finally:
+            with _COUNT_LOCK:
+                launch.pending -= 1
+                last = launch.pending == 0
+            if last:
+                launch.done.set()
+
+    def run(self, fn: Callable[[int, int], None], extent: int) -> None:
+        """Run ``fn`` over ``range(extent)`` split into one chunk per thread."""
+        parts = min(self.threads, extent)
+        if parts <= 1:
+            fn(0, extent)
+            return
+        if len(self._workers) < self.threads - 1:
+            self._start()
+        bounds = [extent * i // parts for i in range(parts + 1)]
+        chunks = [(bounds[i], bounds[i + 1]) for i in range(parts)]
+        launch = _Launch(fn, chunks)
+        with self._cond:
+            for lo, hi in chunks[1:]:
+                self._work.append((launch, lo, hi))
+            self._cond.notify(parts - 1)
+        self._run_chunk(launch, *chunks[0])
+        launch.done.wait()
+        if launch.error is not None:
+            raise launch.error
+
+
+_COUNT_LOCK = threading.Lock()
+_POOLS: dict[int, KernelPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def default_threads() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def get_pool(threads: int) -> KernelPool:
+    """The process-wide pool with ``threads`` threads (shared by executables)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(threads)
+        if pool is None:
+            pool = _POOLS[threads] = KernelPool(threads)
+        return pool
+
+
+def blas_info() -> str:
+    """numpy's BLAS library and its thread settings, for benchmark reports."""
+    import numpy as np
+    name = "unknown"
+    try:
+        config = np.show_config(mode="dicts")  # type: ignore[call-arg]
+        blas = config.get("Build Dependencies", {}).get("blas", {})
+        name = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # numpy without dict mode
+        pass
+    keys: Sequence[str] = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                           "OPENBLAS_CORETYPE")
+    env = ", ".join(f"{k}={os.environ[k]}" for k in keys if k in os.environ) or \
+        "no BLAS thread variables set: BLAS uses every core"
+    return f"{name} ({env}; cores={default_threads()})"
+
+
+def describe_thread_policy(threads: int, min_size: int) -> str:
+    return (f"kernels: serial numba (nogil) split over {threads} thread(s) when they write "
+            f">= {min_size} elements; numba's threading layer unused; BLAS: {blas_info()}")
