@@ -41,10 +41,10 @@ from .models.model import Model
 from .structure import flatten, pack_like
 from .tracing import Traced, Tracer
 
-DEFAULT_BACKEND = "interpreter"
+DEFAULT_BACKEND = "numba"
 """Backend used when none is named (``model(x)``, ``predict``, ``compile``)."""
 
-DEFAULT_PASSES: str | None = None
+DEFAULT_PASSES: str | None = "default"
 """Pass pipeline used when none is given; None runs no passes."""
 
 
@@ -186,9 +186,11 @@ class CompiledFunction:
         return pack_like(out, list(executable(*arrays, *(w.value for w in weights))))
 
 
-def compile(model_or_fn: Any, backend: str | Backend | None = None,
-            passes: Any = DEFAULT_PASSES) -> Any:
-    """Compile a Model, an ``ir.Module`` or a function of tensors; see the module doc."""
+def compile(model_or_fn: Any, backend: str | Backend | None = None, passes: Any = ...) -> Any:
+    """Compile a Model, an ``ir.Module`` or a function of tensors; see the module doc.
+    ``passes=...`` (the default) means ``DEFAULT_PASSES``; None runs no passes."""
+    if passes is ...:
+        passes = DEFAULT_PASSES
     if isinstance(model_or_fn, Model):
         return model_or_fn.compiled(backend, passes)
     if isinstance(model_or_fn, Module):

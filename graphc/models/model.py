@@ -215,10 +215,12 @@ class Model(Layer):
         nested = tuple(op._structure_key() for op in self.operations if isinstance(op, Model))
         return (self._version,) + nested
 
-    def compiled(self, backend: Any = None, passes: Any = None) -> Any:
-        """The cached ``CompiledModel`` for ``backend`` and ``passes``."""
-        from ..compiled import DEFAULT_BACKEND, CompiledModel, pipeline_key
+    def compiled(self, backend: Any = None, passes: Any = ...) -> Any:
+        """The cached ``CompiledModel`` for ``backend`` and ``passes`` (``...``, the
+        default, means ``graphc.compiled.DEFAULT_PASSES``; None means no passes)."""
+        from ..compiled import DEFAULT_BACKEND, DEFAULT_PASSES, CompiledModel, pipeline_key
         backend = DEFAULT_BACKEND if backend is None else backend
+        passes = DEFAULT_PASSES if passes is ... else passes
         key = (getattr(backend, "name", backend), pipeline_key(passes), self._structure_key())
         if key not in self._compiled:
             self._compiled = {k: v for k, v in self._compiled.items()

@@ -1,25 +1,19 @@
 """Fixtures for the numba backend tests.
 
 Kernels compile once per test session into a session-scoped temporary cache
-directory (never the user's real cache: ``GRAPHC_CACHE_DIR`` is pointed at a
-temporary directory before any test runs), so a test that compiles a kernel
-another test already built loads it from memory or disk.
+directory (never the user's real cache: the root conftest points
+``GRAPHC_CACHE_DIR`` at a temporary directory before any test runs), so a
+test that compiles a kernel another test already built loads it from memory
+or disk.
 """
 
 from __future__ import annotations
-
-import os
-import tempfile
 
 import numpy as np
 import pytest
 
 from graphc.backends import get_backend
 from graphc.ir import parse_module
-
-_SAFE_CACHE = tempfile.mkdtemp(prefix="graphc-test-cache-")
-os.environ["GRAPHC_CACHE_DIR"] = _SAFE_CACHE
-
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):
