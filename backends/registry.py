@@ -15,11 +15,8 @@ override.
 
 from __future__ import annotations
 
-import importlib
-from dataclasses import dataclass
-from importlib import metadata
-
 from graphc.errors import BackendError
+from graphc.plugins import PluginSource, entry_point_sources, load_target, merge_sources
 
 from .base import Backend
 
@@ -31,34 +28,14 @@ BUILTIN_BACKENDS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class BackendSource:
-    name: str
-    target: str      # "module:Class"
-    origin: str      # "built-in" or "plugin <distribution>"
-
-
-def _plugin_sources() -> list[BackendSource]:
-    found = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        origin = f"plugin {dist.name}" if dist is not None else "plugin"
-        found.append(BackendSource(ep.name, ep.value, origin))
-    return found
+BackendSource = PluginSource
 
 
 def backend_sources() -> dict[str, BackendSource]:
     """Every known backend by name; BackendError on a duplicate name."""
-    table: dict[str, BackendSource] = {}
-    builtins = [BackendSource(n, t, "built-in") for n, t in BUILTIN_BACKENDS.items()]
-    for source in builtins + _plugin_sources():
-        if source.name in table:
-            other = table[source.name]
-            raise BackendError(f"backend name '{source.name}' is registered twice: by "
-                               f"{other.origin} ({other.target}) and by {source.origin} "
-                               f"({source.target}); uninstall or rename one")
-        table[source.name] = source
-    return table
+    builtins = [PluginSource(n, t, "built-in") for n, t in BUILTIN_BACKENDS.items()]
+    return merge_sources(builtins + entry_point_sources(ENTRY_POINT_GROUP), "backend",
+                         BackendError)
 
 
 _INSTANCES: dict[tuple[str, str], Backend] = {}
@@ -68,12 +45,7 @@ def _load(source: BackendSource) -> Backend:
     key = (source.name, source.target)
     if key in _INSTANCES:
         return _INSTANCES[key]
-    module_name, _, attr = source.target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), attr)
-    except Exception as exc:  # a plugin may fail in any way; report which one
-        raise BackendError(f"backend '{source.name}' ({source.origin}, {source.target}) "
-                           f"failed to load: {type(exc).__name__}: {exc}") from None
+    cls = load_target(source, "backend", BackendError)
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendError(f"backend '{source.name}' ({source.origin}) points at "
                            f"{source.target}, which is not a graphc Backend subclass")

@@ -15,11 +15,9 @@ plugin or registered in-process) is an error, never a silent override.
 from __future__ import annotations
 
 import difflib
-import importlib
-from dataclasses import dataclass
-from importlib import metadata
 
 from graphc.errors import PassError
+from graphc.plugins import PluginSource, entry_point_sources, load_target, merge_sources
 
 from .base import Pass
 
@@ -35,11 +33,7 @@ BUILTIN_PASSES: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class PassSource:
-    name: str
-    target: str      # "module:Class"
-    origin: str      # "built-in", "plugin <distribution>" or "registered"
+PassSource = PluginSource
 
 
 _REGISTERED: dict[str, type[Pass]] = {}
@@ -62,30 +56,13 @@ def unregister_pass(name: str) -> None:
     _REGISTERED.pop(name, None)
 
 
-def _plugin_sources() -> list[PassSource]:
-    found = []
-    for ep in metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = getattr(ep, "dist", None)
-        origin = f"plugin {dist.name}" if dist is not None else "plugin"
-        found.append(PassSource(ep.name, ep.value, origin))
-    return found
-
-
 def pass_sources() -> dict[str, PassSource]:
     """Every known pass by name; PassError on a duplicate name."""
-    table: dict[str, PassSource] = {}
     sources = [PassSource(n, t, "built-in") for n, t in BUILTIN_PASSES.items()]
-    sources += _plugin_sources()
+    sources += entry_point_sources(ENTRY_POINT_GROUP)
     sources += [PassSource(n, f"{c.__module__}:{c.__qualname__}", "registered")
                 for n, c in _REGISTERED.items()]
-    for source in sources:
-        if source.name in table:
-            other = table[source.name]
-            raise PassError(f"pass name '{source.name}' is registered twice: by {other.origin} "
-                            f"({other.target}) and by {source.origin} ({source.target}); "
-                            "uninstall or rename one")
-        table[source.name] = source
-    return table
+    return merge_sources(sources, "pass", PassError)
 
 
 def _load(source: PassSource) -> type[Pass]:
@@ -94,14 +71,7 @@ def _load(source: PassSource) -> type[Pass]:
     key = (source.name, source.target)
     if key in _LOADED:
         return _LOADED[key]
-    module_name, _, attr = source.target.partition(":")
-    try:
-        cls = importlib.import_module(module_name)
-        for part in attr.split("."):
-            cls = getattr(cls, part)
-    except Exception as exc:  # a plugin may fail in any way; report which one
-        raise PassError(f"pass '{source.name}' ({source.origin}, {source.target}) failed to "
-                        f"load: {type(exc).__name__}: {exc}") from None
+    cls = load_target(source, "pass", PassError)
     if not (isinstance(cls, type) and issubclass(cls, Pass)):
         raise PassError(f"pass '{source.name}' ({source.origin}) points at {source.target}, "
                         "which is not a graphc.passes.Pass subclass")
