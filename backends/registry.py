@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "graphc.backends"
 BUILTIN_BACKENDS: dict[str, str] = {
     "interpreter": "graphc.backends.interpreter:InterpreterBackend",
     "numba": "graphc.backends.numba:NumbaBackend",
+    "cuda": "graphc.backends.cuda:CudaBackend",
 }
 
 

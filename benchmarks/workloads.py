@@ -3,8 +3,9 @@
 W1  gelu_tanh(x*a + b) * c over 4M f32 (memory/compute bound elementwise)
 W2  MLP 784-512-512-10 forward, relu, softmax output, batch 256 (BLAS bound)
 W3  the same MLP's training step: softmax cross-entropy, backward, SGD.
-    The graphc side is a hand-written forward+backward IR (autodiff will
-    generate it later); numpy/torch/jax peers compute the same step.
+    The graphc side is generated the way users get it: the forward IR and
+    loss, ``vjp_func`` for the gradients, the SGD update appended in IR
+    (``w3_module``); numpy/torch/jax peers compute the same step.
 """
 
 from __future__ import annotations
@@ -36,9 +37,8 @@ func @w2(%x: f32[N,784], %w1: f32[784,512], %b1: f32[512], %w2: f32[512,512], %b
 }
 """
 
-W3_IR = """
-func @w3(%x: f32[N,784], %y: f32[N,10], %w1: f32[784,512], %b1: f32[512], %w2: f32[512,512], %b2: f32[512], %w3: f32[512,10], %b3: f32[10], %lr: f32[], %inv_n: f32[]) -> (f32[], f32[784,512], f32[512], f32[512,512], f32[512], f32[512,10], f32[10]) {
-  %z: f32[] = constant() {value = 0.0}
+W3_FORWARD_IR = """
+func @w3_loss(%x: f32[N,784], %y: f32[N,10], %w1: f32[784,512], %b1: f32[512], %w2: f32[512,512], %b2: f32[512], %w3: f32[512,10], %b3: f32[10]) -> (f32[]) {
   %m1: f32[N,512] = matmul(%x, %w1)
   %a1: f32[N,512] = add(%m1, %b1)
   %h1: f32[N,512] = relu(%a1)
@@ -52,41 +52,33 @@ func @w3(%x: f32[N,784], %y: f32[N,10], %w1: f32[784,512], %b1: f32[512], %w2: f
   %rs: f32[N] = sum(%yl) {axes = [1]}
   %mn: f32[] = mean(%rs)
   %loss: f32[] = neg(%mn)
-  %p: f32[N,10] = exp(%ls)
-  %d0: f32[N,10] = sub(%p, %y)
-  %d3: f32[N,10] = mul(%d0, %inv_n)
-  %h2t: f32[512,N] = transpose(%h2)
-  %gw3: f32[512,10] = matmul(%h2t, %d3)
-  %gb3: f32[10] = sum(%d3) {axes = [0]}
-  %w3t: f32[10,512] = transpose(%w3)
-  %e2: f32[N,512] = matmul(%d3, %w3t)
-  %k2: bool[N,512] = gt(%h2, %z)
-  %d2: f32[N,512] = where(%k2, %e2, %z)
-  %h1t: f32[512,N] = transpose(%h1)
-  %gw2: f32[512,512] = matmul(%h1t, %d2)
-  %gb2: f32[512] = sum(%d2) {axes = [0]}
-  %w2t: f32[512,512] = transpose(%w2)
-  %e1: f32[N,512] = matmul(%d2, %w2t)
-  %k1: bool[N,512] = gt(%h1, %z)
-  %d1: f32[N,512] = where(%k1, %e1, %z)
-  %xt: f32[784,N] = transpose(%x)
-  %gw1: f32[784,512] = matmul(%xt, %d1)
-  %gb1: f32[512] = sum(%d1) {axes = [0]}
-  %s1: f32[784,512] = mul(%gw1, %lr)
-  %nw1: f32[784,512] = sub(%w1, %s1)
-  %t1: f32[512] = mul(%gb1, %lr)
-  %nb1: f32[512] = sub(%b1, %t1)
-  %s2: f32[512,512] = mul(%gw2, %lr)
-  %nw2: f32[512,512] = sub(%w2, %s2)
-  %t2: f32[512] = mul(%gb2, %lr)
-  %nb2: f32[512] = sub(%b2, %t2)
-  %s3: f32[512,10] = mul(%gw3, %lr)
-  %nw3: f32[512,10] = sub(%w3, %s3)
-  %t3: f32[10] = mul(%gb3, %lr)
-  %nb3: f32[10] = sub(%b3, %t3)
-  return %loss, %nw1, %nb1, %nw2, %nb2, %nw3, %nb3
+  return %loss
 }
 """
+"""W3's forward pass and loss; the train step is derived from it by autodiff."""
+
+W3_WEIGHTS = ("w1", "b1", "w2", "b2", "w3", "b3")
+
+
+def w3_module():
+    """The SGD train step of W3, built as users get it: ``vjp_func`` of the
+    loss with respect to the weights, then ``w - lr * grad`` in IR.
+    Params: x, y, the six weights, lr; results: loss, the six new weights."""
+    from graphc.ir import Builder, Module, TensorType, parse_module
+    from graphc.passes.autodiff import vjp_func
+    from graphc.passes.inline import inline_calls
+
+    forward = parse_module(W3_FORWARD_IR).entry
+    grad = vjp_func(forward, W3_WEIGHTS, name="w3_loss_grad").replace(private=True)
+    b = Builder("w3")
+    params = [b.param(p.type, p.name) for p in forward.params]
+    lr = b.param(TensorType("f32", ()), "lr")
+    loss, *grads = b.call(grad, *params)
+    by_name = {p.name: p for p in params}
+    new = [b.emit("sub", by_name[w], b.emit("mul", lr, g)) for w, g in zip(W3_WEIGHTS, grads)]
+    step = b.finish(loss, *new)
+    module = Module([step, grad])
+    return Module([inline_calls(step, module)])
 
 BATCH = 256
 W1_SIZE = 1 << 22
@@ -111,9 +103,24 @@ def w2_inputs(rng):
 def w3_inputs(rng):
     x = rng.standard_normal((BATCH, 784)).astype(np.float32)
     y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, BATCH)]
-    return [x, y] + mlp_weights(rng) + [np.float32(0.01), np.float32(1.0 / BATCH)]
+    return [x, y] + mlp_weights(rng) + [np.float32(0.01)]
 
 
-W1_FLOP_PER_ELEM = 12
-W2_FLOP = 2 * BATCH * (784 * 512 + 512 * 512 + 512 * 10)
-W3_FLOP = 3 * W2_FLOP
+W2_GEMMS = [(BATCH, 784, 512), (BATCH, 512, 512), (BATCH, 512, 10)]
+"""(m, k, n) of W2's matrix products."""
+W3_GEMMS = W2_GEMMS + [(BATCH, 10, 512), (512, BATCH, 10), (BATCH, 512, 512), (512, BATCH, 512),
+                       (784, BATCH, 512)]
+"""W3's products: the forward pass, then per layer the input gradient (none
+for the first layer: x needs none) and the weight gradient."""
+W2_FLOP = sum(2 * m * k * n for m, k, n in W2_GEMMS)
+W3_FLOP = sum(2 * m * k * n for m, k, n in W3_GEMMS)
+W1_BYTES = 2 * W1_SIZE * 4
+"""W1 reads x and writes the result once: the bytes any implementation must move."""
+
+
+def module(name: str):
+    """The graphc module of workload ``name`` ("W1", "W2" or "W3"), unoptimized."""
+    if name == "W3":
+        return w3_module()
+    from graphc.ir import parse_module
+    return parse_module(globals()[f"{name}_IR"])

@@ -18,6 +18,11 @@ from .compiled import compile  # noqa: E402,A001
 from .layers import Input  # noqa: E402
 from .models import Model, Sequential  # noqa: E402
 from .naming import reset_names  # noqa: E402
+from . import saving, utils  # noqa: E402  (model files, configs, cloning; plot_model)
+# Training: autodiff-facing APIs, losses, optimizers, metrics, callbacks (graphc/training/).
+from . import random  # noqa: E402
+from .training import callbacks, losses, metrics, optimizers  # noqa: E402
+from .training import GradientTape, function, grad, value_and_grad  # noqa: E402
 
 __all__ = [
     "AttrError", "BackendError", "ExecutionError", "FrontendError", "GraphcError", "InputError",
@@ -26,3 +31,6 @@ __all__ = [
 ]
 __all__ += ["Input", "Model", "Sequential", "activations", "compile", "initializers", "layers",
             "ops", "reset_names"]
+__all__ += ["saving", "utils"]
+__all__ += ["GradientTape", "callbacks", "function", "grad", "losses", "metrics", "optimizers",
+            "random", "value_and_grad"]

@@ -215,7 +215,12 @@ class Grouping:
         return None
 
     def _cycle_through(self, src: Group, dst: Group) -> int | None:
-        """A node outside both groups on a path from ``src`` to ``dst``, if any."""
+        """A node outside both groups on a path from ``src`` to ``dst``, if any.
+
+        A path may also continue from any member of a third group it enters:
+        that group runs as one kernel, so all its outputs follow all its inputs
+        (two groups each feeding the other through different members of a third
+        would otherwise merge into a cycle of kernels)."""
         inside = set(src.members) | set(dst.members)
         targets = set(dst.members)
         limit = max(dst.members)
@@ -226,11 +231,13 @@ class Grouping:
             if u in seen or u > limit:
                 continue
             seen.add(u)
-            for w in self.user_nodes[u]:
-                if w in targets:
-                    return first
-                if w not in inside:
-                    stack.append((w, first))
+            kernel = self.groups[self.find(u)].members if u in self.parent else [u]
+            for v in kernel:
+                for w in self.user_nodes[v]:
+                    if w in targets:
+                        return first
+                    if w not in inside:
+                        stack.append((w, first))
         return None
 
 

@@ -4,14 +4,20 @@ kernel cache.
 
 Layout (lowering, compiler and runtime kept apart):
 
-* lowering: ``program.py`` (module -> groups over slots), ``rules.py`` (the
-  per-op scalar lowering table), ``exprs.py`` (index arithmetic),
-  ``stages.py`` (loop nests), ``kernelgen.py`` (a group -> kernels + BLAS),
-  ``mathlib.py`` (vectorizable f32 math, f16 conversion);
-* compiler: ``compiler.py`` (numba, eager signatures) over ``cache.py``
-  (content-addressed on-disk cache);
-* runtime: ``runtime.py`` (input checks, shape plans, buffers, launch) and
-  ``threads.py`` (the numba-vs-BLAS thread policy);
+* lowering: ``program.py`` (module -> groups over slots, views),
+  ``rules.py`` (the per-op scalar lowering table), ``exprs.py`` (index
+  arithmetic), ``stages.py`` (loop nests), ``kernelgen.py`` (a group ->
+  kernels + BLAS calls), ``programgen.py`` (every kernel of a model -> one
+  program function), ``mathlib.py`` (vectorizable f32 math, f16
+  conversion) and ``pointers.py`` (typed pointers, stack scratch);
+* compiler: ``compiler.py`` (numba compiles the program once, as a C
+  callback) over ``cache.py`` (content-addressed object code on disk) and
+  ``loader.py`` (loads object code with llvmlite alone: warm processes never
+  import numba);
+* runtime: ``runtime.py`` (input checks, launch), ``plan.py`` (shapes and
+  buffers per input shape), ``workspace.py`` (buffers bound to the
+  program's steps), ``threads.py`` (the kernels-vs-BLAS thread policy) and
+  ``nativepool.py`` (the GIL-free kernel pool);
 * ``backend.py``: ``NumbaBackend`` / ``NumbaExecutable``.
 """
 

@@ -1,10 +1,12 @@
 """``NumbaBackend`` and its ``Executable``: the CPU backend's public face.
 
-``compile(module, options)`` verifies the module, flattens the entry function into groups
-(``program.py``), lowers every distinct primitive Func once
-(``kernelgen.py``), compiles the kernel modules through the cache
+``compile(module, options)`` verifies the module, flattens the entry
+function into groups (``program.py``), lowers every distinct primitive Func
+once (``kernelgen.py``), numbers all their kernels into one program
+(``programgen.py``), compiles or loads that program through the cache
 (``compiler.py``) and returns a ``NumbaExecutable`` whose runtime
-(``runtime.py``) plans buffers per input-shape signature.
+(``runtime.py``) plans buffers per input-shape signature.  Nothing here
+imports numba: a process whose program is cached never does.
 
 Options (all optional)::
 
@@ -29,29 +31,19 @@ import numpy as np
 
 from graphc.errors import BackendError
 
-from ...ir.core import Func, Module
-from ...ir.printer import print_func
+from ...ir.core import Module
 from ...ir.loc import fuse_locs
+from ...ir.printer import print_func
 from ...ir.verifier import verify
 from ..base import Backend, Executable
 from .cache import default_cache_dir
-from .compiler import CompileReport, KernelCompiler, KernelSpec
-from .kernelgen import KernelFunction, LoweredGroup, MatmulCall, lower_group
-from .mathlib import HELPERS
+from .compiler import CompileReport, KernelCompiler
+from .kernelgen import LoweredGroup, MatmulCall, lower_group
 from .program import Program, flatten
+from .programgen import HEADER, program_source
 from .rules import SUPPORTED_OPS
-from .runtime import CompiledGroup, ProgramRunner, arg_dtypes
+from .runtime import CompiledGroup, ProgramRunner
 from .threads import default_threads, describe_thread_policy, get_pool
-
-MODULE_HEADER = (
-    '"""graphc numba kernels (generated; see graphc.backends.numba.kernelgen)."""\n'
-    "import math\n"
-    "import numpy as np\n"
-    "from numba import prange\n"
-    f"from graphc.backends.numba.mathlib import {', '.join(sorted(HELPERS))}\n"
-    "F32 = np.float32\nF64 = np.float64\nI32 = np.int32\nI64 = np.int64\n"
-    "INF = np.inf\nNAN = np.nan\n"
-)
 
 
 @dataclass(frozen=True)
@@ -95,7 +87,9 @@ class NumbaOptions:
 
 
 def module_source(lowered: LoweredGroup) -> str:
-    return MODULE_HEADER + "".join("\n\n" + k.source for k in lowered.kernels)
+    """A group's kernels as standalone functions, for reading (the program
+    runs them as branches of one function; see ``programgen.py``)."""
+    return HEADER + "".join("\n\n" + k.source for k in lowered.kernels)
 
 
 def _annotation(program: Program, cg: CompiledGroup) -> str:
@@ -118,25 +112,33 @@ def _annotation(program: Program, cg: CompiledGroup) -> str:
                              + (" (epilogue rewrites the result in place)"
                                 if seg.out in cg.lowered.aliases else ""))
             else:
-                lines.append(f"# step: {seg.name} ({seg.kind} over {seg.extent} outer "
-                             f"iteration(s), {seg.work} element(s))")
+                lines.append(f"# step: {seg.name} = program kernel {cg.kernel_ids[seg.name]} "
+                             f"({seg.kind} over {seg.extent} outer iteration(s), {seg.work} "
+                             "element(s))")
     lines += ["# IR:"] + ["#   " + line for line in print_func(func).rstrip().splitlines()]
     return "\n".join(lines) + "\n"
 
 
 class NumbaExecutable(Executable):
     def __init__(self, module: Module, program: Program, compiled: list[CompiledGroup],
-                 report: CompileReport, options: NumbaOptions) -> None:
+                 entry, source: str, report: CompileReport, options: NumbaOptions) -> None:
         super().__init__(module)
         self.program = program
         self.groups = compiled
+        self.program_source = source
         self.compile_report = report
         self.options = options
-        self._runner = ProgramRunner(program, compiled, get_pool(options.threads),
+        self._runner = ProgramRunner(program, compiled, entry, get_pool(options.threads),
                                      options.parallel_min_size)
 
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
         return self._runner(self.func, arrays)
+
+    def profile(self, *arrays: Any, repeat: int = 20) -> list[tuple[str, float]]:
+        """Run the program ``repeat`` times on ``arrays``; the median seconds of
+        each step (kernel launch, BLAS call, copy), in execution order."""
+        rows = self._runner.profile(self.func, arrays, max(1, repeat))
+        return [(label, float(np.median(times))) for label, times in rows]
 
     def kernel_sources(self) -> dict[str, str]:
         """One annotated text per group: ``"<index>_<name>"`` -> source."""
@@ -181,30 +183,29 @@ class NumbaBackend(Backend):
         verify(module)
         self.check_supported(module)
         program = flatten(module)
-        compiler = KernelCompiler(opts.cache_root())
-        report = CompileReport()
-        lowered_by_func: dict[int, LoweredGroup] = {}
+        lowered_by_func: dict[int, tuple[LoweredGroup, dict[str, int]]] = {}
+        kernels = []
+        kid_by_body: dict[str, int] = {}   # identical kernels share one branch
         compiled: list[CompiledGroup] = []
         for group in program.groups:
             if group.view is not None:
                 compiled.append(CompiledGroup(group, None))
                 continue
-            lowered = lowered_by_func.get(id(group.func))
-            if lowered is None:
+            known = lowered_by_func.get(id(group.func))
+            if known is None:
                 lowered = lower_group(group.func)
-                lowered_by_func[id(group.func)] = lowered
-            cg = CompiledGroup(group, lowered)
-            if lowered.kernels:
-                specs = [KernelSpec(k.name, arg_dtypes(k)) for k in lowered.kernels]
-                cg.kernels = compiler.compile_module(module_source(lowered), specs, report)
-            compiled.append(cg)
+                ids = {}
+                for k in lowered.kernels:
+                    if k.body not in kid_by_body:
+                        kid_by_body[k.body] = len(kernels)
+                        kernels.append(k)
+                    ids[k.name] = kid_by_body[k.body]
+                known = lowered_by_func[id(group.func)] = (lowered, ids)
+            compiled.append(CompiledGroup(group, known[0], known[1]))
+        source = program_source(kernels)
+        report = CompileReport(kernels=len(kernels))
+        entry = None
+        if kernels:
+            entry = KernelCompiler(opts.cache_root()).compile_program(source, report)
         report.seconds = time.perf_counter() - start
-        return NumbaExecutable(module, program, compiled, report, opts)
-
-
-def kernel_names(lowered: LoweredGroup) -> list[str]:
-    return [k.name for k in lowered.kernels if isinstance(k, KernelFunction)]
-
-
-def entry_func(module: Module) -> Func:
-    return module.entry
+        return NumbaExecutable(module, program, compiled, entry, source, report, opts)

@@ -3,18 +3,19 @@
 Layout under the cache root (``default_cache_dir()`` unless an option says
 otherwise)::
 
-    <root>/numba-v1/<key[:2]>/<key>/kernel.py        the generated source
-                                   /<name>-<n>.py3XX.nbi / .nbc   numba's
-                                                     compiled code for it
-                                   /manifest.json    key, versions, sha256
-                                                     of every other file
+    <root>/numba-v2/<key[:2]>/<key>/program.py      the generated source
+                                   /program.o       its machine code (a
+                                                    relocatable object file)
+                                   /manifest.json   key, versions, the entry
+                                                    symbol, sha256 of every
+                                                    other file
 
 ``key`` is the SHA-256 of everything that determines the machine code: the
-kernel module's source (which is a function of the IR structure and dtypes
-and the lowering options), the compile flags and signatures, the numba,
-llvmlite, numpy and Python versions, the host CPU name and features, and a
-fingerprint of this backend's own source files (so a change to the math
-helpers or the lowering invalidates every entry).
+program's source (which is a function of the IR structure and dtypes and
+the lowering rules), the compile flags, the numba, llvmlite, numpy and
+Python versions, the host CPU name and features, and a fingerprint of this
+backend's own source files (so a change to the math helpers or the
+lowering invalidates every entry).
 
 Invariants:
 
@@ -26,8 +27,9 @@ Invariants:
   matches the file on disk.  A corrupted, truncated, foreign or incomplete
   entry is deleted and rebuilt -- never loaded;
 * the root must be a directory owned by the current user that no one else
-  may write to (numba's cache files are pickles: loading a planted one would
-  run its code).  Directories graphc creates get mode 0700.
+  may write to (an entry is machine code: loading a planted one would run
+  it).  Directories graphc creates get mode 0700.  Nothing in an entry is
+  unpickled.
 
 ``GRAPHC_CACHE_DIR`` overrides the default location (a user-facing
 location setting, like ``XDG_CACHE_HOME``); the backend option
@@ -48,9 +50,10 @@ from pathlib import Path
 
 from graphc.errors import BackendError
 
-LAYOUT = "numba-v1"
+LAYOUT = "numba-v2"
 MANIFEST = "manifest.json"
-SOURCE = "kernel.py"
+SOURCE = "program.py"
+OBJECT = "program.o"
 ENV_VAR = "GRAPHC_CACHE_DIR"
 
 
@@ -183,7 +186,7 @@ def validate_entry(path: Path, key: str) -> str | None:
     if not isinstance(manifest, dict) or manifest.get("key") != key:
         return "manifest names another key (a foreign entry)"
     files = manifest.get("files")
-    if not isinstance(files, dict) or SOURCE not in files or len(files) < 2:
+    if not isinstance(files, dict) or SOURCE not in files or OBJECT not in files:
         return "manifest lists no compiled code"
     present = {p.name for p in path.iterdir() if p.name != MANIFEST}
     if present != set(files):
@@ -195,3 +198,12 @@ def validate_entry(path: Path, key: str) -> str | None:
         except OSError as exc:
             return f"{name} unreadable ({exc})"
     return None
+
+
+def read_manifest(path: Path) -> dict | None:
+    """The manifest of a validated entry (None when unreadable)."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None

@@ -1,6 +1,7 @@
 """Index arithmetic: the value of any IR value at an index, as kernel code.
 
-Every array reaches a kernel flattened to 1-D and C-ordered, so reading a
+Every array reaches a kernel as a typed pointer to C-ordered memory
+(``pointers.py``; ``load_expr``/``store_expr`` convert storage types), so reading a
 *leaf* (an array argument: a group parameter, a constant, or a value an
 earlier loop nest materialized) at index ``(i0, i1, ...)`` is
 ``a[i0*s0 + i1*s1 + ...]`` with the strides of its shape.  Any other value is
@@ -62,6 +63,7 @@ class RuntimeScalar:
 class SourceWriter:
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.preamble: list[str] = []   # loop-invariant loads, placed before every loop
         self.depth = 1
 
     def line(self, text: str) -> None:
@@ -119,6 +121,31 @@ class KernelContext:
     def strides(self, value: Value) -> list[str]:
         rank = value.type.rank
         return [product([self.dim(value, k) for k in range(a + 1, rank)]) for a in range(rank)]
+
+
+def _invariant(idx: Index) -> bool:
+    """An index made of literal integers only (the same in every iteration)."""
+    parts = (idx.expr,) if isinstance(idx, Flat) else idx
+    return all(p.replace(" ", "").replace("*", "").replace("+", "").isdigit() for p in parts)
+
+
+def load_expr(arr: str, pos: str, dtype: DType) -> str:
+    """Read element ``pos`` of a kernel array in its compute type (arrays are
+    typed pointers in storage types: f16 as uint16 bits, bool as uint8)."""
+    if dtype is DType.f16:
+        return f"f16_to_f32({arr}[{pos}])"
+    if dtype is DType.bool:
+        return f"({arr}[{pos}] != U8(0))"
+    return f"{arr}[{pos}]"
+
+
+def store_expr(expr: str, dtype: DType) -> str:
+    """``expr`` (a compute-type value) converted to the storage type."""
+    if dtype is DType.f16:
+        return f"f32_to_f16({expr})"
+    if dtype is DType.bool:
+        return f"(U8(1) if {expr} else U8(0))"
+    return expr
 
 
 def product(factors: Sequence[str]) -> str:
@@ -193,6 +220,13 @@ class Emitter:
         hit = self._cached(key)
         if hit is not None:
             return hit
+        if v in self.leaves and _invariant(idx):
+            # read once before the loops: a load LLVM would otherwise repeat
+            # (it cannot prove the kernel's stores leave the array alone)
+            name = self.ctx.fresh("h")
+            self.w.preamble.append(f"{name} = {self.load(v, idx)}")
+            self.scopes[0][key] = name
+            return name
         if v in self.leaves:
             expr = self.load(v, idx)
         else:
@@ -202,11 +236,8 @@ class Emitter:
         return name
 
     def load(self, v: Value, idx: Index) -> str:
-        arr = self.leaves[v]
         pos = idx.expr if isinstance(idx, Flat) else linear(idx, self.ctx.strides(v))
-        if v.type.dtype is DType.f16:
-            return f"f16_to_f32({arr}[{pos}])"
-        return f"{arr}[{pos}]"
+        return load_expr(self.leaves[v], pos, v.type.dtype)
 
     def flat_index(self, v: Value, idx: Index) -> str:
         return idx.expr if isinstance(idx, Flat) else linear(idx, self.ctx.strides(v))
@@ -349,6 +380,13 @@ class Emitter:
             self.w.line("E[0] = 1")
             self.w.line(f"{g} = 0")
         return self.at(x, tuple(idx[:axis]) + (g,) + tuple(idx[axis + k:]))
+
+    def _move_random_uniform(self, node: Node, v: Value, idx: Index) -> str:
+        """A hash of the key and the element's C-order position (see mathlib)."""
+        key = self.at(node.inputs[0], ())
+        pos = self.bind(self.flat_index(v, idx), "l")
+        expr = f"random_uniform_f32(I64({key}), I64({pos}))"
+        return expr if v.type.dtype is DType.f32 else f"F64({expr})"
 
     def _move_concat(self, node: Node, v: Value, idx: Index) -> str:
         if isinstance(idx, Flat):

@@ -19,13 +19,19 @@ Algorithm:
 4. *Epilogue in place*: when the matmul result is read only by the very
    next nest, at that nest's own index, and that nest writes a single result
    of the same shape and dtype, BLAS writes straight into the result's
-   buffer and the epilogue rewrites it in one pass.
+   buffer and the epilogue rewrites it in one pass.  The kernel is then
+   generated again with one pointer for both (see ``_kernel``), and the
+   in-place form is skipped when the epilogue may store the matmul value
+   unchanged (``_SELECT_OPS``).
 
 The result, ``LoweredGroup``, names arrays by the group Func's Values, so the
-same primitive Func called twice shares its kernels.  Every kernel takes
-``lo, hi`` (its chunk), then 1-D C-contiguous arrays (f16 as their uint16 bits, 0-d as size 1), then
-``D`` (int64 runtime sizes, filled by the launcher) and ``E`` (an int64
-error flag a gather sets for an out-of-range index).
+same primitive Func called twice shares its kernels.  A kernel is the body
+of ``kernel(lo, hi, P)``: ``lo:hi`` is its share of the outer loop and ``P``
+an int64 table -- the addresses of its arrays (C-ordered, in storage
+types: f16 as uint16 bits, bool as uint8), the address of an int64 error
+flag (set by a gather that meets an out-of-range index), then runtime sizes
+``d1, d2, ...``; the runtime fills it (``workspace.py``).  Loads that are
+the same in every iteration are hoisted before the loops.
 """
 
 from __future__ import annotations
@@ -43,19 +49,33 @@ from .rules import BLAS_OPS, REDUCTION_OPS, ROW_OPS, SCATTER_OPS, SUPPORTED_OPS
 from .stages import NestWriter, Stage
 
 
+POINTER_CAST = {DType.f32: "ptr_f32", DType.f64: "ptr_f64", DType.i32: "ptr_i32",
+                DType.i64: "ptr_i64", DType.bool: "ptr_u8", DType.f16: "ptr_u16"}
+"""The ``pointers.py`` cast that views an array of each IR dtype in its storage type."""
+
+
 @dataclass
 class KernelFunction:
-    """One stage as a function ``name(lo, hi, *arrays, D, E)``."""
+    """One stage as a function ``name(lo, hi, P)`` over its table ``P``."""
 
     name: str
-    source: str
-    args: list[Value]              # array arguments in order (after lo, hi; then D, E)
+    body: str                      # the function body, indented one level
+    args: list[Value]              # arrays, in table order
     writes: list[Value]
     scalars: list[RuntimeScalar]
     extent: str                    # outer iterations, an expression over d1, d2, ...
     work: str                      # elements written, same form
     checks_errors: bool
     kind: str = "elementwise"
+
+    @property
+    def source(self) -> str:
+        return f"def {self.name}(lo, hi, P):\n{self.body}"
+
+    @property
+    def table_size(self) -> int:
+        """Entries of ``P``: array addresses, the error flag's address, sizes."""
+        return len(self.args) + 1 + len(self.scalars)
 
     @property
     def splittable(self) -> bool:
@@ -181,13 +201,17 @@ class _GroupLowering:
     def _segments(self, stages: list[Stage]) -> None:
         done: set[Value] = set(self.arrays)
         count = 0
+        # segment -> what generated its kernel (stage, arrays done before, number)
+        self._inputs: dict[int, tuple[Stage, frozenset, int]] = {}
         for stage in stages:
             if stage.kind == "matmul":
                 self.out.segments.append(self._matmul(stage, done))
                 done.update(stage.values)
             else:
                 count += 1
-                self.out.segments.append(self._kernel(stage, done, count))
+                self._inputs[len(self.out.segments)] = (stage, frozenset(done), count)
+                self.out.segments.append(self._kernel(stage, set(done), count))
+                done.update(stage.values)
         self._alias_epilogue()
 
     def _matmul(self, stage: Stage, done: set[Value]) -> MatmulCall:
@@ -202,14 +226,23 @@ class _GroupLowering:
                                 "was not materialized (internal lowering error)")
         return call
 
-    def _kernel(self, stage: Stage, done: set[Value], number: int) -> KernelFunction:
+    def _kernel(self, stage: Stage, done: set[Value], number: int,
+                shared: dict[Value, Value] | None = None) -> KernelFunction:
+        """Stage -> kernel.  ``shared`` maps a value to the one whose buffer it
+        occupies (an epilogue rewriting a matmul result in place): both get one
+        pointer, so LLVM sees a read and a write of the same element and needs
+        no overlap check (which two equal pointers would fail, leaving the loop
+        scalar)."""
         ctx = KernelContext(self.func)
         w = SourceWriter()
         leaves = {}
         args: list[Value] = []
         names: dict[Value, str] = {}
+        shared = shared or {}
 
         def name_for(v: Value) -> str:
+            if v in shared:
+                return name_for(shared[v])
             if v not in names:
                 names[v] = f"a{len(names)}"
                 args.append(v)
@@ -227,14 +260,16 @@ class _GroupLowering:
         outputs = {v: name_for(v) for v in stage.values}
         nests = NestWriter(em, outputs)
         getattr(nests, stage.kind)(stage)
-        done.update(stage.values)
-        fname = f"kernel_{number}"
-        header = [f"def {fname}(lo, hi, {', '.join(names[v] for v in args)}, D, E):"]
+        header = [f"    {names[v]} = {POINTER_CAST[v.type.dtype]}(P[{j}])"
+                  for j, v in enumerate(args)]
+        if ctx.uses_error_flag:
+            header.append(f"    E = ptr_i64(P[{len(args)}])")
         for j, _ in enumerate(ctx.scalars):
-            header.append(f"    d{j + 1} = D[{j}]")
-        source = "\n".join(header + w.lines) + "\n"
-        return KernelFunction(fname, source, args, list(stage.values), list(ctx.scalars),
-                              nests.extent, nests.work, ctx.uses_error_flag, stage.kind)
+            header.append(f"    d{j + 1} = P[{len(args) + 1 + j}]")
+        body = "\n".join(header + ["    " + line for line in w.preamble] + w.lines) + "\n"
+        return KernelFunction(f"kernel_{number}", body, args, list(stage.values),
+                              list(ctx.scalars), nests.extent, nests.work,
+                              ctx.uses_error_flag, stage.kind)
 
     def _alias_epilogue(self) -> None:
         segs = self.out.segments
@@ -253,7 +288,18 @@ class _GroupLowering:
                 continue
             if not _reads_only_at_own_index(nxt, m, r):
                 continue
+            if any(u.op.name in _SELECT_OPS for u in self.func.users.get(m, ())):
+                continue
             self.out.aliases[m] = r
+            stage, done, number = self._inputs[pos + 1]
+            segs[pos + 1] = self._kernel(stage, set(done), number, {m: r})
+
+
+_SELECT_OPS = frozenset({"where", "relu", "maximum", "minimum"})
+"""Ops that may store their operand unchanged: run in place (``x[i] = c ? x[i]
+: 0``) LLVM turns that into a conditional store, vectorized as a masked
+store (``vmaskmovps``), which is slow on AMD CPUs; such an epilogue writes a
+separate buffer instead."""
 
 
 def _reads_only_at_own_index(kernel: KernelFunction, m: Value, r: Value) -> bool:

@@ -8,7 +8,9 @@ Func, wrapped into a one-node primitive Func so both take the same lowering
 path.  Calls to non-primitive functions are inlined.  Constants of the entry
 function become constant slots (their arrays are kept by the program).
 
-Two kinds of group are *views* instead of kernels (no copy, no buffer):
+Two kinds of group are *views* instead of kernels (no copy, no buffer),
+whether the node stands alone in the entry function or the fuse pass
+outlined it as a one-node primitive Func:
 
 * ``reshape`` / ``expand_dims`` / ``squeeze`` of an array, which keep C
   order, so the result is a reshaped view of the input's buffer;
@@ -160,6 +162,19 @@ def _matmul_operand_params(func: Func) -> set[Value]:
     return only
 
 
+def _single_movement(g: Group) -> Node | None:
+    """The node of a group that is one movement op applied to a parameter."""
+    func = g.func
+    if len(func.nodes) != 1 or len(func.results) != 1:
+        return None
+    node = func.nodes[0]
+    if node.op.name not in VIEW_OPS and node.op.name != "transpose":
+        return None
+    if node.inputs[0] not in func.params or func.results[0] is not node.output:
+        return None
+    return node
+
+
 def _mark_views(program: Program) -> None:
     consumers: dict[int, list[tuple[Group, int]]] = {}
     for g in program.groups:
@@ -167,14 +182,14 @@ def _mark_views(program: Program) -> None:
             consumers.setdefault(s, []).append((g, pos))
     results = set(program.results)
     for g in program.groups:
-        if not g.synthetic:
+        node = _single_movement(g)
+        if node is None:
             continue
-        node = g.func.nodes[0]
-        src = g.inputs[0]
+        src = g.inputs[g.func.params.index(node.inputs[0])]
         out = g.outputs[0]
         if node.op.name in VIEW_OPS:
             g.view = "reshape"
-        elif node.op.name == "transpose" and _swaps_last_axes(node) and out not in results:
+        elif _swaps_last_axes(node) and out not in results:
             users = consumers.get(out, [])
             ok = bool(users)
             for user, pos in users:

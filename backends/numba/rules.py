@@ -180,7 +180,9 @@ ROW_OPS = frozenset({"softmax", "log_softmax"})
 SCATTER_OPS = frozenset({"scatter_add"})
 BLAS_OPS = frozenset({"matmul"})
 OTHER_OPS = frozenset({"constant"})
+INDEXED_OPS = frozenset({"random_uniform"})
+"""Ops computed from the element's own position (``exprs.Emitter._move_<op>``)."""
 
 SUPPORTED_OPS = frozenset(ELEMENTWISE_RULES) | MOVEMENT_OPS | REDUCTION_OPS | ROW_OPS | \
-    SCATTER_OPS | BLAS_OPS | OTHER_OPS
+    SCATTER_OPS | BLAS_OPS | OTHER_OPS | INDEXED_OPS
 """Every op this backend lowers (``call`` is handled by the program flattener)."""

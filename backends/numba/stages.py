@@ -19,10 +19,14 @@ materialized).  Stage kinds and the loops they emit:
                  elementwise ops are recomputed inside each pass instead of
                  being stored.
 
-Each stage becomes its own kernel function whose outermost loop runs over
-``range(lo, hi)``: the runtime (``launch.py``) calls it once with the whole
-range, or splits the range across its worker threads when the stage is
-large (``NestWriter.extent`` / ``.work`` say how many outer iterations and
+Reductions over every axis but the last (a bias gradient) take a blocked
+column form instead (``_reduce_columns``): contiguous row segments added
+into a block of stack accumulators, so the inner loop vectorizes.
+
+Each stage becomes its own kernel whose outermost loop runs over
+``range(lo, hi)``: the runtime (``runtime.py``) runs it once over the whole
+range, or splits the range across its kernel pool when the stage is large
+(``NestWriter.extent`` / ``.work`` say how many outer iterations and
 elements it has).  Functions end between stages, so a stage always sees the
 previous one complete.  Each loop body is its own scope for the emitter's
 subexpression cache.
@@ -37,7 +41,7 @@ from typing import Iterator
 from ...ir.core import Node, Value
 from ...ir.dtypes import DType
 from ...ir.types import normalize_axes, normalize_axis
-from .exprs import Emitter, Flat, NotFlat, SourceWriter, linear, product
+from .exprs import Emitter, Flat, NotFlat, SourceWriter, linear, load_expr, product, store_expr
 from .rules import COMPUTE_CTOR, RuleContext
 
 
@@ -76,20 +80,19 @@ class NestWriter:
             body()
 
     def store(self, v: Value, pos: str, expr: str) -> None:
-        arr = self.outputs[v]
-        if v.type.dtype is DType.f16:
-            expr = f"f32_to_f16({expr})"
-        self.w.line(f"{arr}[{pos}] = {expr}")
+        self.w.line(f"{self.outputs[v]}[{pos}] = {store_expr(expr, v.type.dtype)}")
 
     # -- elementwise ---------------------------------------------------------
     def elementwise(self, stage: Stage) -> None:
         mark = (len(self.w.lines), self.ctx.counter, list(self.ctx.scalars),
-                dict(self.ctx.scalar_keys))
+                dict(self.ctx.scalar_keys), len(self.w.preamble), dict(self.em.scopes[0]))
         try:
             self._elementwise_flat(stage)
         except NotFlat:
             del self.w.lines[mark[0]:]
+            del self.w.preamble[mark[4]:]
             self.ctx.counter, self.ctx.scalars, self.ctx.scalar_keys = mark[1], mark[2], mark[3]
+            self.em.scopes[0] = mark[5]
             self._elementwise_nest(stage)
 
     def _elementwise_flat(self, stage: Stage) -> None:
@@ -163,6 +166,9 @@ class NestWriter:
         keep = node.attrs["keepdims"]
         dt = u.type.dtype
         rc = RuleContext(dt, ())
+        if op != "argmax" and kept == [u.type.rank - 1] and axes:
+            self._reduce_columns(node, u, r, axes)
+            return
         if op in ("sum", "mean"):
             acc_type = "F64" if dt.is_float else "I64"
             init = f"{acc_type}(0)"
@@ -213,6 +219,63 @@ class NestWriter:
 
         self._kept_loops(u, kept, inner)
 
+    def _reduce_columns(self, node: Node, u: Value, r: Value, axes: list[int]) -> None:
+        """A reduction over every axis but the last (a bias gradient: ``sum``
+        over the batch).  Reading a column at a time would stride through
+        memory, so each task takes a block of ``COLUMN_BLOCK`` columns, keeps
+        their accumulators in a stack array and adds whole row segments into
+        it: contiguous loads, a vectorizable inner loop.  Accumulators and
+        NaN rules are those of the row-wise form."""
+        op, dt = node.op.name, u.type.dtype
+        last = u.type.rank - 1
+        width = self.ctx.dim(u, last)
+        acc_ctor = ("F64" if dt.is_float else "I64") if op in ("sum", "mean") else \
+            COMPUTE_CTOR[dt]
+        if op in ("sum", "mean"):
+            init = f"{acc_ctor}(0)"
+        elif dt.is_float:
+            init = RuleContext(dt, ()).lit(float("-inf") if op == "max" else float("inf"))
+        else:
+            init = RuleContext(dt, ()).lit(_int_limit(dt, op == "max"))
+        acc = self.ctx.fresh("acc")
+        stack = {"F64": "stack_f64", "I64": "stack_i64", "F32": "stack_f32",
+                 "I32": "stack_i32"}[acc_ctor]
+        self.w.preamble.append(f"{acc} = {stack}({COLUMN_BLOCK})")
+        blocks = f"({width} + {COLUMN_BLOCK - 1}) // {COLUMN_BLOCK}"
+        self.extent, self.work = blocks, self.ctx.size(u)
+        j0, j1 = self.ctx.fresh("j"), self.ctx.fresh("j")
+        with self.loop("jb", "lo, hi"):
+            self.w.line(f"{j0} = jb * {COLUMN_BLOCK}")
+            self.w.line(f"{j1} = min({j0} + {COLUMN_BLOCK}, {width})")
+            with self.loop("j", f"{j0}, {j1}"):
+                self.w.line(f"{acc}[j - {j0}] = {init}")
+
+            def level(k: int) -> None:
+                if k < len(axes):
+                    with self.loop(f"q{axes[k]}", self.ctx.dim(u, axes[k])):
+                        level(k + 1)
+                    return
+                with self.loop("j", f"{j0}, {j1}"):
+                    x = self.em.at(u, tuple(f"q{a}" for a in axes) + ("j",))
+                    slot = f"{acc}[j - {j0}]"
+                    if op in ("sum", "mean"):
+                        self.w.line(f"{slot} += {x}")
+                    else:
+                        cmp = ">" if op == "max" else "<"
+                        nan = f" or {x} != {x}" if dt.is_float else ""
+                        self.w.line(f"{slot} = {x} if ({x} {cmp} {slot}{nan}) else {slot}")
+
+            level(0)
+            with self.loop("j", f"{j0}, {j1}"):
+                value = f"{acc}[j - {j0}]"
+                if op == "mean":
+                    result = f"{COMPUTE_CTOR[dt]}({value} / ({self.ctx.size(u, axes)}))"
+                elif op == "sum":
+                    result = RuleContext(dt, ()).wrap(f"{COMPUTE_CTOR[dt]}({value})")
+                else:
+                    result = value
+                self.store(r, "j", result)
+
     # -- softmax / log_softmax -----------------------------------------------
     def row(self, stage: Stage) -> None:
         node = stage.node
@@ -243,15 +306,13 @@ class NestWriter:
                 e = self.em.bind(f"{exp}({x} - {m})", "e")
                 self.w.line(f"{s} += {e}")
                 if softmax:
-                    self.w.line(f"{self.outputs[r]}[{linear(idx(), self.ctx.strides(r))}] = "
-                                + (f"f32_to_f16({e})" if dt is DType.f16 else e))
+                    self.store(r, linear(idx(), self.ctx.strides(r)), e)
             if softmax:
                 total = self.em.bind(f"{ctor}({s})", "z")
                 with self.loop(k, extent):
                     pos = linear(idx(), self.ctx.strides(r))
                     arr = self.outputs[r]
-                    back = f"f16_to_f32({arr}[{pos}])" if dt is DType.f16 else f"{arr}[{pos}]"
-                    self.store(r, pos, f"{back} / {total}")
+                    self.store(r, pos, f"{load_expr(arr, pos, dt)} / {total}")
             else:
                 shift = self.em.bind(f"{m} + {ctor}({log}({s}))", "z")
                 with self.loop(k, extent):
@@ -293,7 +354,7 @@ class NestWriter:
                 target = idx[:axis] + (g,) + idx[axis + k:]
                 pos = self.em.bind(linear(target, self.ctx.strides(r)), "p")
                 value = self.em.at(upd, idx)
-                old = f"f16_to_f32({arr}[{pos}])" if r.type.dtype is DType.f16 else f"{arr}[{pos}]"
+                old = load_expr(arr, pos, r.type.dtype)
                 self.store(r, pos, RuleContext(r.type.dtype, ()).wrap(f"({old} + {value})"))
                 return
             with self.loop(idx[a], self.ctx.dim(upd, a)):
@@ -302,6 +363,10 @@ class NestWriter:
         self.w.line("if lo < hi:")
         with self.w.indent():
             level(0)
+
+
+COLUMN_BLOCK = 64
+"""Columns per task of a column reduction (64 f64 accumulators: 512 bytes)."""
 
 
 def _int_limit(dt: DType, lowest: bool) -> int:

@@ -10,18 +10,24 @@ numba kernels also compile about 5x slower than serial ones (measured here:
 budget of a training step.
 
 So graphc never starts numba's threading layer.  Kernels are compiled
-serial and ``nogil``, each taking a ``lo:hi`` chunk of its outermost loop,
-and ``KernelPool`` runs large launches as one chunk per core: the calling
-thread takes the first chunk, persistent worker threads the others.  Idle
-workers block on a condition variable (they never spin), so BLAS threads
-get the cores as soon as a kernel ends.  Launches smaller than
-``min_size`` elements, or with a single outer iteration, run on the calling
-thread only.  BLAS keeps its own thread settings (printed by
-``blas_info``); its threads and the pool's never run at the same time
-within one call.
+serial, each taking a ``lo:hi`` range of its outermost loop, and a pool
+runs large launches over several threads:
 
-Calls from several threads at once are safe: each launch carries its own
-completion counter, and the workers serve launches in arrival order.
+* ``nativepool.NativePool`` (x86-64 Linux): native workers claim blocks of
+  the range without the GIL; the caller starts at once, workers join within
+  ~10 us, spin briefly for the next launch and sleep on a futex when the
+  runtime *parks* them before every BLAS call and at the end of each call,
+  so they never compete with BLAS threads for cores;
+* ``KernelPool`` (elsewhere): the same idea with Python threads -- one chunk
+  per thread, idle workers blocked on a condition variable (never
+  spinning).  A hand-over costs ~130 us there, so only large launches gain.
+
+Launches smaller than ``min_size`` elements, or with a single outer
+iteration, run on the calling thread only.  BLAS keeps its own thread
+settings (printed by ``blas_info``); its threads and the pool's never run at
+the same time within one call.  Calls from several threads at once are
+safe: the Python pool serves launches in arrival order, the native pool
+runs one launch at a time and a caller that finds it busy runs alone.
 """
 
 from __future__ import annotations
@@ -82,6 +88,15 @@ class KernelPool:
             if last:
                 launch.done.set()
 
+    def launch(self, entry_address: int, direct, kid: int, extent: int, table: int,
+               work: int) -> None:
+        """Run kernel ``kid`` of a program over ``0:extent`` (``direct`` is the
+        program's callable entry; the native pool uses its address)."""
+        self.run(lambda lo, hi: direct(kid, lo, hi, table), extent)
+
+    def park(self) -> None:
+        """Nothing to do: idle Python workers always block."""
+
     def run(self, fn: Callable[[int, int], None], extent: int) -> None:
         """Run ``fn`` over ``range(extent)`` split into one chunk per thread."""
         parts = min(self.threads, extent)
@@ -104,7 +119,7 @@ class KernelPool:
 
 
 _COUNT_LOCK = threading.Lock()
-_POOLS: dict[int, KernelPool] = {}
+_POOLS: dict[int, object] = {}
 _POOLS_LOCK = threading.Lock()
 
 
@@ -115,12 +130,15 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def get_pool(threads: int) -> KernelPool:
-    """The process-wide pool with ``threads`` threads (shared by executables)."""
+def get_pool(threads: int):
+    """The process-wide pool with ``threads`` threads (shared by executables):
+    native where ``nativepool.supported()``, else ``KernelPool``."""
+    from . import nativepool
     with _POOLS_LOCK:
         pool = _POOLS.get(threads)
         if pool is None:
-            pool = _POOLS[threads] = KernelPool(threads)
+            kind = nativepool.NativePool if nativepool.supported() else KernelPool
+            pool = _POOLS[threads] = kind(threads)
         return pool
 
 
@@ -142,5 +160,8 @@ def blas_info() -> str:
 
 
 def describe_thread_policy(threads: int, min_size: int) -> str:
-    return (f"kernels: serial numba (nogil) split over {threads} thread(s) when they write "
-            f">= {min_size} elements; numba's threading layer unused; BLAS: {blas_info()}")
+    from . import nativepool
+    kind = "native" if nativepool.supported() else "Python"
+    return (f"kernels: serial numba kernels split over {threads} thread(s) ({kind} pool) when "
+            f"they write >= {min_size} elements; numba's threading layer unused; BLAS: "
+            f"{blas_info()}")

@@ -32,10 +32,17 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def run_backends(args: argparse.Namespace) -> int:
-    rows = [[source.name, status, source.origin,
-             backend.description if backend is not None else ""]
-            for source, backend, status in list_backends()]
+    rows, notes = [], []
+    for source, backend, status in list_backends():
+        short, _, reason = status.partition(": ")
+        rows.append([source.name, short, source.origin,
+                     backend.description if backend is not None else ""])
+        if reason:
+            notes.append(f"{source.name}: {reason}")
     print(format_table(["backend", "status", "origin", "description"], rows))
+    if notes:
+        print()
+        print("\n".join(notes))
     return 0
 
 

@@ -1,4 +1,9 @@
-"""``graphc show``, ``graphc verify`` and ``graphc run``."""
+"""``graphc show``, ``graphc verify`` and ``graphc run``.
+
+``run`` binds each entry parameter from ``-i NAME=PATH.npy``, else from the
+loader's defaults (a saved or Python model's own weights), else -- with
+``--random`` -- from seeded random data; anything else is a missing input.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +17,20 @@ from graphc.errors import GraphcError, InputError
 from ..backends import get_backend
 from ..ir import Module, print_module, verify
 from ..ir.types import format_shape
-from .loading import load_module, read_array, write_array
+from .loading import load_model_object, load_model_ref, load_module, read_array, write_array
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     show = sub.add_parser("show", help="print the IR of a model in canonical .gir form")
     show.add_argument("model", metavar="MODEL",
-                      help="a .gir file, or a Python model: path/to/file.py:attr or module:attr")
-    show.add_argument("--summary", action="store_true",
-                      help="for a Python model, print its layer table instead of the IR")
+                      help="a .gir file, a saved model (.graphc), or a Python model: "
+                           "path/to/file.py:attr or module:attr")
+    view = show.add_mutually_exclusive_group()
+    view.add_argument("--summary", action="store_true",
+                      help="print the layer table (saved and Python models)")
+    view.add_argument("--config", action="store_true",
+                      help="print the architecture as JSON (saved and Python models)")
+    view.add_argument("--ir", action="store_true", help="print the IR (the default)")
     show.set_defaults(handler=run_show)
 
     ver = sub.add_parser("verify", help="check a model's IR against the verifier's invariants")
@@ -28,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ver.set_defaults(handler=run_verify)
 
     run = sub.add_parser("run", help="run a model on a backend with inputs from .npy files")
-    run.add_argument("model", metavar="MODEL", help="a .gir file")
+    run.add_argument("model", metavar="MODEL", help="a .gir file, a saved model (.graphc) or "
+                     "a Python model reference; a model's weights are bound from the model")
     run.add_argument("--backend", "-b", default="interpreter", help="backend name "
                      "(default: interpreter; `graphc backends` lists them)")
     run.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH.npy",
@@ -36,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     run.add_argument("-o", "--output-dir", metavar="DIR",
                      help="write results as DIR/out0.npy, DIR/out1.npy, ...")
     run.add_argument("--random", action="store_true",
-                     help="fill inputs not given with -i with seeded random data")
+                     help="fill inputs not given with -i (and without a default, such as a "
+                          "model's weights) with seeded random data")
     run.add_argument("--dim", action="append", default=[], metavar="SYMBOL=SIZE",
                      help="size of a symbolic dim for --random inputs (default 1)")
     run.add_argument("--seed", type=int, default=0, help="seed for --random (default 0)")
@@ -47,8 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_show(args: argparse.Namespace) -> int:
     if args.summary:
-        from .python_models import load_python_model
-        load_python_model(args.model).summary()
+        load_model_object(args.model, "show --summary").summary()
+        return 0
+    if args.config:
+        print(load_model_object(args.model, "show --config").to_json(indent=2))
         return 0
     sys.stdout.write(print_module(load_module(args.model)))
     return 0
@@ -83,8 +97,11 @@ def random_input(t, dims: dict[str, int], rng: np.random.Generator) -> np.ndarra
     return rng.integers(0, 10, shape).astype(t.dtype.numpy)
 
 
-def gather_inputs(module: Module, args: argparse.Namespace) -> list[np.ndarray]:
-    """One array per entry parameter, from -i files or (with --random) generated."""
+def gather_inputs(module: Module, args: argparse.Namespace,
+                  defaults: dict[str, np.ndarray] | None = None) -> list[np.ndarray]:
+    """One array per entry parameter: from -i files, else ``defaults``, else
+    (with --random) generated."""
+    defaults = defaults or {}
     func = module.entry
     given = _parse_pairs(args.input, "-i")
     names = [p.name or str(i) for i, p in enumerate(func.params)]
@@ -98,6 +115,8 @@ def gather_inputs(module: Module, args: argparse.Namespace) -> list[np.ndarray]:
     for name, param in zip(names, func.params):
         if name in given:
             arrays.append(read_array(given[name], f"input '{name}'"))
+        elif name in defaults:
+            arrays.append(defaults[name])
         elif args.random:
             arrays.append(random_input(param.type, dims, rng))
         else:
@@ -117,7 +136,8 @@ def _int_arg(text: str, what: str) -> int:
 
 
 def run_run(args: argparse.Namespace) -> int:
-    module = verify(load_module(args.model))
+    loaded = load_model_ref(args.model)
+    module = verify(loaded.module)
     assert isinstance(module, Module)
     backend = get_backend(args.backend)
     if not backend.is_available():
@@ -126,7 +146,7 @@ def run_run(args: argparse.Namespace) -> int:
     executable = backend.compile(module)
     if getattr(args, "dump_kernels", None):
         dump_kernels(executable, args.dump_kernels)
-    results = executable(*gather_inputs(module, args))
+    results = executable(*gather_inputs(module, args, loaded.defaults))
     for i, array in enumerate(results):
         line = f"out{i}: {array.dtype.name}{format_shape(array.shape)}"
         if args.output_dir:

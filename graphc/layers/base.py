@@ -73,6 +73,13 @@ class Layer:
 
             cls.build = build  # type: ignore[method-assign]
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Layer":
+        # Keep the constructor arguments: get_config of a user-defined layer
+        # returns them (graphc.saving.layer_config).
+        layer = super().__new__(cls)
+        layer.__dict__["_constructor_args"] = (args, dict(kwargs))
+        return layer
+
     def __init__(self, *, name: str | None = None, trainable: bool = True,
                  dtype: object = None, input_shape: Sequence[int | None] | None = None,
                  batch_size: int | None = None, input_dtype: object = None,
@@ -137,6 +144,9 @@ class Layer:
             raise ShapeError(f"{self.type_name} '{self.name}': weight '{name}' needs a fully "
                              f"known shape, received {format_shape(dims)}")
         wdtype = make_dtype(dtype, f"weight '{name}'") if dtype is not None else self._dtype
+        budget = self.__dict__.get("_weight_budget")  # set while graphc.saving loads a file
+        if budget is not None:
+            budget.charge(self, name, dims, wdtype.itemsize)
         value = initializers.get(initializer)(dims, wdtype)
         weight = Weight(self, name, value, wdtype, trainable)
         self._weights.append(weight)
@@ -194,6 +204,19 @@ class Layer:
 
     def count_params(self) -> int:
         return sum(w.size for w in self.weights)
+
+    # configs (graphc.saving) ------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this layer, as JSON-ready
+        values (the rules are in ``graphc.saving.layer_config``)."""
+        from ..saving.layer_config import layer_config
+        return layer_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "Layer":
+        """A new layer (with fresh weights) from the output of ``get_config``."""
+        from ..saving.layer_config import layer_from_config
+        return layer_from_config(cls, config)
 
     # call sites -----------------------------------------------------------
     def _site(self, index: int, what: str) -> CallSite:

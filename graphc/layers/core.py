@@ -3,8 +3,13 @@
 ``Dense(units)`` computes ``activation(x @ kernel + bias)`` on the last axis
 of an input of rank >= 2; the kernel is ``(in, units)`` as in Keras, so
 ``get_weights()`` layouts match.  ``Dropout`` is the identity at inference;
-its ``training=True`` behaviour (random masks) arrives with training, and
-asking for it now is a clear error rather than a silent identity.
+in training mode it keeps each element with probability ``1 - rate`` and
+scales the kept ones by ``1 / (1 - rate)``.  Its mask comes from the trace's
+random stream (``graphc.random``): a ``random_uniform`` draw from the key
+parameter of the training step, so a seed reproduces the masks exactly and
+the gradient reuses the forward mask.  A trace without a random stream (a
+model being defined or lowered for inference) cannot run Dropout in training
+mode, and says so.
 ``Lambda(fn)`` wraps a function of tensors written with ``graphc.ops`` (or
 Python operators) so it can sit in a Sequential model.
 """
@@ -81,11 +86,44 @@ class Dropout(Layer):
         self.seed = seed
 
     def call(self, inputs: Traced, training: bool = False) -> Traced:
-        if training and self.rate > 0:
-            raise FrontendError(f"Dropout '{self.name}' was asked for training-mode behaviour "
-                                "(random masks), which graphc does not support yet; at "
-                                "inference (training=False) Dropout is the identity")
-        return inputs
+        if not training or self.rate == 0:
+            return inputs
+        from .. import ops
+        from ..random import stream_of
+        stream = stream_of(inputs.tracer)
+        if stream is None:
+            raise FrontendError(
+                f"Dropout '{self.name}' is in training mode in a trace without a random key "
+                "(a model being defined or lowered for inference). Training-mode dropout runs "
+                "in fit/train_on_batch, under a graphc.GradientTape, in graphc.function or "
+                "when a model is called on data with training=True; do not fix training=True "
+                "at a call site of a model definition")
+        if not inputs.dtype.is_float:
+            raise self.expectation_error("a float input", inputs)
+        if self.rate >= 1:
+            return ops.multiply(inputs, 0.0)
+        noise = stream.uniform(self._noise_like(inputs))
+        keep = ops.greater_equal(noise, self.rate)
+        return ops.where(keep, ops.multiply(inputs, 1.0 / (1.0 - self.rate)), 0.0)
+
+    def _noise_like(self, inputs: Traced) -> Traced:
+        """A value shaped like ``noise_shape`` (None entries: the input's dims)."""
+        if self.noise_shape is None:
+            return inputs
+        shape = tuple(self.noise_shape)
+        if len(shape) != inputs.ndim:
+            raise self.expectation_error(f"an input of rank {len(shape)} (noise_shape "
+                                         f"{shape})", inputs)
+        slices = []
+        for axis, (want, have) in enumerate(zip(shape, inputs.type.shape)):
+            if want is None or want == have:
+                slices.append(slice(None))
+            elif want == 1:
+                slices.append(slice(0, 1))
+            else:
+                raise self.expectation_error(f"dimension {axis} to be {want} or to broadcast "
+                                             f"against noise_shape {shape}", inputs)
+        return inputs[tuple(slices)]
 
 
 class Lambda(Layer):

@@ -26,12 +26,13 @@ from ..ir.types import format_shape
 from ..layers.base import Layer
 from ..structure import flatten, pack_like
 from ..tracing import Traced, Tracer
+from ..training.model_api import TrainingMixin
 from .graph import ModelGraph, register_graph
 from .inputs import match_inputs
 from .lowering import lower_model, trace_graph
 
 
-class Model(Layer):
+class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/model_api.py
     input_dtype_rule = None
     manages_built = True
 
@@ -242,3 +243,35 @@ class Model(Layer):
         from .summary import print_summary
         print_summary(self, print_fn=print_fn, expand_nested=expand_nested,
                       show_trainable=show_trainable, line_length=line_length)
+
+    # configs and files (graphc.saving) ------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data (layers, calls, inputs, outputs)."""
+        from ..saving.model_config import model_config
+        return model_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> "Model":
+        """A new model with this architecture and freshly initialized weights."""
+        from ..saving.model_config import model_from_config
+        return model_from_config(cls, config, custom_objects)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """``{"class_name", "config", ...}`` as JSON text (sorted keys)."""
+        from ..saving.model_config import to_json
+        return to_json(self, **kwargs)
+
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write a ``.graphc`` model file: architecture, weights, metadata."""
+        from ..saving.model_file import save_model
+        save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the weights to a ``.npz`` file, keyed by weight path."""
+        from ..saving.weights_io import save_weights
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath: Any) -> None:
+        """Read weights saved by ``save_weights`` (or from a ``.graphc`` file)."""
+        from ..saving.weights_io import load_weights
+        load_weights(self, filepath)

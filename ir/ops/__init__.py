@@ -11,10 +11,12 @@ linalg         matmul
 shape          reshape transpose broadcast_to concat slice gather expand_dims
                squeeze
 special        constant call
+random         random_uniform
 =============  =============================================================
 """
 
-from . import binary, elementwise, linalg, reduce, shape, special  # noqa: F401  (registration)
+from . import (binary, elementwise, linalg, random, reduce, shape,  # noqa: F401  (registration)
+               special)
 from .special import CONSTANT_LIKE
 
 __all__ = ["CONSTANT_LIKE"]

@@ -356,8 +356,9 @@ def test_custom_layer_errors():
 
 
 def test_dropout_training_mode_is_refused_clearly():
-    with raises(FrontendError, "Dropout 'dr' was asked for training-mode behaviour",
-                "at inference (training=False) Dropout is the identity"):
+    """Fixing training=True at a call site of a model definition has no random key."""
+    with raises(FrontendError, "Dropout 'dr' is in training mode in a trace without a random "
+                "key", "do not fix training=True at a call site of a model definition"):
         layers.Dropout(0.5, name="dr")(graphc.Input((3,)), training=True)
 
 

@@ -95,6 +95,8 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
     "reshape": ANY, "transpose": ANY, "broadcast_to": ANY, "concat": ANY, "slice": ANY,
     "gather": ANY, "expand_dims": ANY, "squeeze": ANY, "scatter_add": NUMERIC,
     "constant": ANY,
+    # random (the checked input is ``like``; the key is always i64[])
+    "random_uniform": ANY,
 }
 
 UNARY = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "square", "reciprocal", "tanh",
@@ -139,6 +141,8 @@ def dtype_probe(op: str, dtype: str) -> tuple[list[TensorType], dict]:
         return [x, TensorType("i64", (2,)), TensorType(dtype, (2, 3))], {}
     if op == "expand_dims":
         return [x], {"axes": [0]}
+    if op == "random_uniform":
+        return [TensorType("i64", ()), x], {}
     if op == "constant":
         return [], {"value": TensorValue(np.zeros((2, 3)), dtype)}
     return [x], {}
@@ -389,8 +393,20 @@ def _shape_cases() -> list[Case]:
     return out
 
 
+def _random_cases() -> list[Case]:
+    out = [case("random_uniform", "i64[]", f"{dt}[2,3]") for dt in ANY]
+    out += [
+        case("random_uniform", "i64[]", "f32[2,3]", dtype="f64"),
+        case("random_uniform", "i64[]", "f64[]", label="0d"),
+        case("random_uniform", "i64[]", "i32[0,4]", label="size0"),
+        case("random_uniform", "i64[]", "bool[1]", dtype="f32", label="size1"),
+        case("random_uniform", "i64[]", "f32[3,4,5]"),
+    ]
+    return out
+
+
 CASES: list[Case] = (_elementwise_cases() + _binary_cases() + _reduce_cases()
-                     + _matmul_cases() + _shape_cases())
+                     + _matmul_cases() + _shape_cases() + _random_cases())
 
 
 # ---------------------------------------------------------------- data

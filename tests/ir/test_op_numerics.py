@@ -872,12 +872,66 @@ def test_symbol_binding_mismatch_is_an_input_error():
         exe(arr(np.ones((2, 3)), "f32"), arr([1.0, 2.0, 3.0], "f32"))
 
 
+# ================================================================ random_uniform
+
+def _uniform_oracle(key: int, count: int) -> np.ndarray:
+    """The hash of ``ir/ops/random.py``'s docstring, element by element in Python ints."""
+    m = 2**32 - 1
+
+    def mix(x: int) -> int:
+        x ^= x >> 16
+        x = (x * 0x21F0AAAD) & m
+        x ^= x >> 15
+        x = (x * 0x735A2D97) & m
+        return x ^ (x >> 15)
+
+    k1 = mix((key & m) ^ mix((key >> 32) & m))
+    k2 = mix(k1 ^ 0x9E3779B9)
+    return np.array([(mix((mix((i & m) ^ k1) + ((i >> 32) & m) + k2) & m) >> 8) / 2.0**24
+                     for i in range(count)])
+
+
+@pytest.mark.parametrize("key", [0, 1, -1, 2**40 + 3, -(2**63)])
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_random_uniform(key, dtype):
+    like = arr(np.full((3, 4), 7.0), "f32")
+    out = run("random_uniform", arr(key, "i64"), like, dtype=dtype)
+    check(out, _uniform_oracle(key, 12).reshape(3, 4), dtype, "exact")
+
+
+def test_random_uniform_is_positional_and_ignores_like_values():
+    key = arr(123, "i64")
+    a = run("random_uniform", key, arr(np.zeros((4, 5)), "f32"))
+    b = run("random_uniform", key, arr(np.ones(20), "i32"))
+    check(a.reshape(-1), b, "f32", "exact")
+    c = run("random_uniform", arr(124, "i64"), arr(np.zeros((4, 5)), "f32"))
+    assert np.mean(a == c) < 0.05  # another key: other numbers
+
+
+def test_random_uniform_statistics():
+    """10^5 draws: within [0, 1), mean and variance of U(0, 1) within 5 sigma, and
+    neighbouring positions uncorrelated."""
+    u = run("random_uniform", arr(7, "i64"), arr(np.zeros(100_000), "f32")).astype(np.float64)
+    assert u.min() >= 0.0 and u.max() < 1.0
+    n = u.size
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / n)
+    assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / n)
+    corr = np.corrcoef(u[:-1], u[1:])[0, 1]
+    assert abs(corr) < 5 / np.sqrt(n)
+
+
+def test_random_uniform_empty_and_0d():
+    assert run("random_uniform", arr(1, "i64"), arr(np.zeros((0, 3)), "f32")).shape == (0, 3)
+    check(run("random_uniform", arr(5, "i64"), arr(0.0, "f64"), dtype="f64"),
+          _uniform_oracle(5, 1)[0], "f64", "exact")
+
+
 # ================================================================ coverage
 
 COVERED = ({n.split("-")[0] for n in UNARY} | set(BINARY) | set(COMPARE) | {
     "cast", "where", "sum", "mean", "max", "min", "argmax", "softmax", "log_softmax", "matmul",
     "reshape", "transpose", "broadcast_to", "concat", "slice", "gather", "expand_dims", "squeeze",
-    "scatter_add", "constant"})
+    "scatter_add", "constant", "random_uniform"})
 
 
 def test_every_op_has_numerics():

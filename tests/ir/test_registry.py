@@ -92,7 +92,7 @@ def test_commutative_traits():
 @pytest.mark.parametrize("name", OP_NAMES)
 def test_cases_cover_every_accepted_dtype(name):
     """The table exercises each dtype the op accepts on its checked input."""
-    position = 1 if name == "where" else 0
+    position = 1 if name in ("where", "random_uniform") else 0
     seen = set()
     for c in CASES:
         if c.op != name:
@@ -114,7 +114,7 @@ def test_dtype_rules(name, dtype):
         (out,) = op.infer_types(types, op.make_attrs(attrs))
         if name in ("eq", "ne", "lt", "le", "gt", "ge"):
             assert out.dtype.short == "bool"
-        elif name == "cast":
+        elif name in ("cast", "random_uniform"):
             assert out.dtype.short == "f32"
         elif name == "argmax":
             assert out.dtype.short == "i64"
@@ -291,6 +291,11 @@ INVALID = [
     E("squeeze", "f32[1,3]", match="out of range", axes=[2]),
     E("squeeze", "f32[N,1]", match="explicit axes"),
     E("squeeze", "f32[N,1]", match="size 1", axes=[0]),
+    # random_uniform
+    E("random_uniform", "i32[]", "f32[2]", match="needs an i64\\[\\] key"),
+    E("random_uniform", "i64[2]", "f32[2]", match="needs an i64\\[\\] key"),
+    E("random_uniform", "i64[]", "f32[2]", match="received dtype f16", dtype="f16"),
+    E("random_uniform", "i64[]", "f32[2]", match="expects a result dtype", dtype="i32"),
     # constant
     E("constant", error=AttrError, match="requires attribute 'value'"),
     E("constant", error=AttrError, match="tensor", value="abc"),

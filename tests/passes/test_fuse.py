@@ -130,3 +130,26 @@ func @fused_0(%x: f32[3]) -> (f32[3]) {
 """
     out, _ = optimize(parse(text), "fuse")
     assert [f.name for f in out.funcs] == ["fused_0", "fused_1"]
+
+
+def test_no_kernel_cycle_through_a_third_kernel():
+    """Regression: %z may not join the kernel of %r1 -- %r0's kernel reads that kernel
+    (%b) and also computes %w, which %z reads -- even though no single node path
+    leads from the first kernel back to %z (found in an Adam train step)."""
+    text = """func @f(%x: f32[N,4], %s: f32[], %v: f32[1]) -> (f32[4], f32[N,1]) {
+  %t: f32[] = mul(%s, %s)
+  %w: f32[1] = mul(%t, %v)
+  %a: f32[N,4] = exp(%x)
+  %r1: f32[N,1] = sum(%a) {axes = [1], keepdims = true}
+  %b: f32[N,4] = mul(%a, %r1)
+  %r0: f32[4] = sum(%b) {axes = [0], keepdims = false}
+  %u: f32[4] = mul(%r0, %t)
+  %z: f32[N,1] = mul(%r1, %w)
+  return %u, %z
+}
+"""
+    module = graphc.ir.parse_module(text)
+    out, _ = optimize(module, "fuse")
+    for name in calls_in(out.entry):
+        assert_kernel_contract(out[name])
+    assert_same_results(module, out, random_inputs(module, dims={"N": 3}))

@@ -9,7 +9,6 @@ or disk.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from graphc.backends import get_backend
