@@ -27,6 +27,7 @@ from ..layers.base import Layer
 from ..structure import flatten, pack_like
 from ..tracing import Traced, Tracer
 from ..training.model_api import TrainingMixin
+from . import subclassed
 from .graph import ModelGraph, register_graph
 from .inputs import match_inputs
 from .lowering import lower_model, trace_graph
@@ -38,16 +39,43 @@ class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/m
 
     def __init__(self, inputs: Any = None, outputs: Any = None, name: str | None = None,
                  trainable: bool = True, **kwargs: Any) -> None:
+        self._graph: ModelGraph | None = None
+        if inputs is None and outputs is None and subclassed.defines_call(type(self)):
+            super().__init__(name=name, trainable=trainable, **kwargs)
+            self._init_model_state()
+            self._inputs_struct = self._outputs_struct = None
+            return  # built later, from the first input types (models/subclassed.py)
         if inputs is None or outputs is None:
             raise FrontendError("graphc.Model needs inputs= and outputs= (symbolic tensors "
-                                "from graphc.Input and the layers called on them); "
-                                "subclassed models with call() are not supported yet")
-        self._graph: ModelGraph | None = None
+                                "from graphc.Input and the layers called on them), or a "
+                                "subclass that defines call(self, inputs)")
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._init_model_state()
         self._inputs_struct = inputs
         self._outputs_struct = outputs
         self._set_graph(ModelGraph(self, flatten(inputs), flatten(outputs)))
+
+    def _adopt_graph(self, inputs: Any, outputs: Any) -> None:
+        """Become the model from ``inputs`` to ``outputs`` (a subclass's first build)."""
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self._set_graph(ModelGraph(self, flatten(inputs), flatten(outputs)))
+
+    @property
+    def _is_subclassed(self) -> bool:
+        return subclassed.defines_call(type(self))
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build a subclassed model for ``input_shape`` (with the batch dim)."""
+        if self._graph is not None:
+            return
+        if not self._is_subclassed:
+            raise FrontendError(self._unbuilt_message())
+        subclassed.build_from_shape(self, input_shape)
+
+    def _build_from_data(self, data: Any) -> None:
+        if self._graph is None and self._is_subclassed:
+            subclassed.build_from_data(self, data)
 
     def _init_model_state(self) -> None:
         self._compiled: dict[tuple, Any] = {}
@@ -72,6 +100,8 @@ class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/m
         return self._graph
 
     def _unbuilt_message(self) -> str:
+        if self._is_subclassed:
+            return subclassed.unbuilt_message(self)
         return f"model '{self.name}' has no graph"
 
     def _graph_inputs(self) -> tuple:
@@ -176,9 +206,13 @@ class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/m
         return inputs  # match_inputs reads single values, lists and dicts
 
     def _check_structure(self, inputs: Any) -> None:
+        if self._graph is None and self._is_subclassed:
+            return  # the first call builds the model for whatever structure it gets
         match_inputs(self, inputs)
 
     def _build_for(self, inputs: Any, types: list) -> None:
+        if self._graph is None and self._is_subclassed:
+            subclassed.build_from_types(self, inputs, types)
         self.graph  # noqa: B018 - a Functional model is built at construction
 
     def _trace(self, tracer: Tracer, inputs: Any, kwargs: dict, path: str = "") -> Any:
@@ -209,6 +243,7 @@ class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/m
 
     def _call_eager(self, inputs: Any, kwargs: dict) -> Any:
         from ..compiled import DEFAULT_BACKEND, DEFAULT_PASSES
+        self._build_from_data(inputs)
         return self.compiled(DEFAULT_BACKEND, DEFAULT_PASSES)(inputs)
 
     # compiling and inspecting ---------------------------------------------------
@@ -235,12 +270,15 @@ class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/m
 
     def predict(self, x: Any, batch_size: int | None = 32, verbose: Any = None) -> Any:
         """Run on numpy data in batches of ``batch_size``; returns the output structure."""
+        self._build_from_data(x)
         return self.compiled().predict(x, batch_size=batch_size)
 
     def summary(self, print_fn: Callable[[str], Any] | None = None, expand_nested: bool = False,
                 show_trainable: bool = False, line_length: int | None = None) -> None:
         """Print a table of layers, output shapes and parameter counts."""
         from .summary import print_summary
+        if self._is_subclassed:
+            self.graph  # noqa: B018 - raises the "not built yet" error
         print_summary(self, print_fn=print_fn, expand_nested=expand_nested,
                       show_trainable=show_trainable, line_length=line_length)
 

@@ -36,10 +36,12 @@ from graphc.errors import FrontendError, GraphcError, LoadError
 
 from ..layers.base import Layer
 from ..naming import check_name
+from .build_config import apply_build_config, build_config, needs_build_config
 from .layer_config import class_name_of, layer_config, layer_from_config
 from .registry import Resolver
 
-ENTRY_KEYS = frozenset({"class_name", "config", "module", "registered_name", "name", "shared"})
+ENTRY_KEYS = frozenset({"class_name", "config", "module", "registered_name", "name", "shared",
+                        "build_config"})
 MAX_NESTING = 64
 GRAPHC_MODULES = ("graphc.layers", "graphc.models")
 
@@ -140,6 +142,8 @@ def serialize_entry(layer: Layer, ctx: SaveContext, prefix: str) -> dict:
     entry = {"class_name": class_name, "name": layer.name,
              "config": config_in_context(layer, ctx, path + "/")}
     entry.update(extra)
+    if needs_build_config(layer):
+        entry["build_config"] = build_config(layer)
     return entry
 
 
@@ -198,6 +202,8 @@ def deserialize_entry(entry: Any, ctx: RebuildContext, prefix: str, where: str) 
         layer = _rebuild(entry, ctx, path, where)
         if layer.name != name:  # a constructor that picks its own name
             layer.name = check_name(name, layer.type_name)
+        if "build_config" in entry:
+            apply_build_config(layer, entry["build_config"], where)
         ctx.created.append(layer)
     elif not isinstance(layer, Layer):
         raise FrontendError(f"clone_function must return a graphc Layer; for layer '{name}' it "

@@ -20,6 +20,7 @@ from typing import Any
 from graphc.errors import FrontendError, GraphcError, LoadError
 
 from ..layers.base import Layer
+from .build_config import build_config, needs_build_config
 from .entries import (RebuildContext, SaveContext, config_in_context, deserialize_entry,
                       serialize_entry, uses_graph_config)
 from .functional import MODEL_KEYS, functional_config, rebuild_functional
@@ -61,7 +62,10 @@ def model_config(model: Any) -> dict:
 def model_entry(model: Layer) -> dict:
     """``{"class_name", "config", "module" | "registered_name"}`` of a top-level model."""
     class_name, extra = class_name_of(type(model))
-    return {"class_name": class_name, "config": top_config(model), **extra}
+    entry = {"class_name": class_name, "config": top_config(model), **extra}
+    if needs_build_config(model):
+        entry["build_config"] = build_config(model)
+    return entry
 
 
 def to_json(model: Layer, **kwargs: Any) -> str:
