@@ -5,10 +5,11 @@ and first calls in fresh processes.
   one makes an untimed call, then ``block`` timed calls.  Rounds repeat, so
   a burst of load from other processes on a shared machine hits every
   implementation alike instead of whichever ran at that moment.  The
-  untimed call absorbs the hand-over from the previous library: several
-  peers keep their worker threads spinning for a while after a call
-  (OpenMP in PyTorch and numba's parallel loops, XLA's Eigen pool), which
-  would otherwise tax whoever runs next on a machine with few cores.  Each
+  pause before each turn and the untimed call absorb the hand-over from
+  the previous library: several peers keep their worker threads spinning
+  for a while after a call (OpenMP in PyTorch and numba's parallel loops,
+  ONNX Runtime's and XLA's pools, OpenBLAS), which would otherwise tax
+  whoever runs next on a machine with few cores.  Each
   implementation's very first call is timed apart (it includes compiling,
   for the peers that compile) and followed by warm-up calls.  Reported:
   median, 10th-90th percentile range, number of timed calls.
@@ -43,7 +44,7 @@ def summarize(times: list[float]) -> dict:
 
 
 def interleaved(fns: dict, args: list, rounds: int, block: int = 5, warmup: int = 3,
-                failures: dict | None = None) -> dict:
+                failures: dict | None = None, pause: float = 0.25) -> dict:
     """``{label: summary}`` (plus ``first_call_ms``) for every fn that runs."""
     first: dict[str, float] = {}
     live = {}
@@ -61,6 +62,7 @@ def interleaved(fns: dict, args: list, rounds: int, block: int = 5, warmup: int 
     times: dict[str, list[float]] = {label: [] for label in live}
     for _ in range(rounds):
         for label, fn in live.items():
+            time.sleep(pause)
             fn(*args)
             for _ in range(block):
                 t = time.perf_counter()

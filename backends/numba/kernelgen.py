@@ -193,9 +193,41 @@ class _GroupLowering:
                 elif stages and stages[-1].kind == "elementwise" and \
                         same_shape(stages[-1].values[0], v):
                     stages[-1].values.append(v)
+                elif stages and self._epilogue_of(stages, v):
+                    stages[-1].epilogue.append(v)
                 else:
                     stages.append(Stage("elementwise", [v]))
         return stages
+
+    def _epilogue_of(self, stages: list[Stage], v: Value) -> bool:
+        """Whether ``v`` can be computed right after the reduction that the
+        last stage stores, at each element it stores: ``v`` has the
+        reduction's shape and reads nothing but the reduction's result, its
+        own epilogue's values, and arrays complete before the reduction
+        (``b - lr * sum(g)``, ``-mean(l)``): one kernel instead of two."""
+        last = stages[-1]
+        if last.kind != "reduce" or not same_shape(last.values[0], v):
+            return False
+        r = last.values[0]
+        before = set(self.arrays)
+        for stage in stages[:-1]:
+            before.update(stage.values)
+            before.update(stage.epilogue)
+        allowed = before | {r} | set(last.epilogue)
+        materialized = set(self.materialized)
+        producers = self.func.producers
+        pending, seen = [v], set()
+        while pending:
+            u = pending.pop()
+            if u in seen or u in allowed:
+                continue
+            seen.add(u)
+            node = producers.get(u)
+            if node is None or (u is not v and u in materialized):
+                return False
+            if node.op.name != "constant":
+                pending.extend(node.inputs)
+        return True
 
     # -- step 3 / 4 -------------------------------------------------------------
     def _segments(self, stages: list[Stage]) -> None:
@@ -212,6 +244,7 @@ class _GroupLowering:
                 self._inputs[len(self.out.segments)] = (stage, frozenset(done), count)
                 self.out.segments.append(self._kernel(stage, set(done), count))
                 done.update(stage.values)
+                done.update(stage.epilogue)
         self._alias_epilogue()
 
     def _matmul(self, stage: Stage, done: set[Value]) -> MatmulCall:
@@ -257,7 +290,7 @@ class _GroupLowering:
 
         leaves = _Leaves()
         em = Emitter(ctx, w, leaves)
-        outputs = {v: name_for(v) for v in stage.values}
+        outputs = {v: name_for(v) for v in stage.values + stage.epilogue}
         nests = NestWriter(em, outputs)
         getattr(nests, stage.kind)(stage)
         header = [f"    {names[v]} = {POINTER_CAST[v.type.dtype]}(P[{j}])"
@@ -267,7 +300,7 @@ class _GroupLowering:
         for j, _ in enumerate(ctx.scalars):
             header.append(f"    d{j + 1} = P[{len(args) + 1 + j}]")
         body = "\n".join(header + ["    " + line for line in w.preamble] + w.lines) + "\n"
-        return KernelFunction(f"kernel_{number}", body, args, list(stage.values),
+        return KernelFunction(f"kernel_{number}", body, args, stage.values + stage.epilogue,
                               list(ctx.scalars), nests.extent, nests.work,
                               ctx.uses_error_flag, stage.kind)
 

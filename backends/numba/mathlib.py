@@ -56,7 +56,11 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 _F = np.float32
-_JIT = dict(error_model="numpy", fastmath={"contract"}, cache=False, inline="always")
+_JIT = dict(error_model="numpy", fastmath={"contract"}, cache=False)
+# Small helpers are inlined into the kernel's own numba IR before typing: no
+# separate compile, library and link per helper (~0.1 s each in a cold
+# process).  The erf family (loops, several call levels) stays out of line.
+_INLINE = dict(_JIT, inline="always")
 
 
 @intrinsic
@@ -88,13 +92,13 @@ def bits_f32(typingctx, x):
     return types.float32(x), codegen
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def _pow2i(k):
     """2**k as f32 for -126 <= k <= 127 (an int32 exponent field)."""
     return bits_f32(np.int32((k + np.int32(127)) << np.int32(23)))
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def exp_f32(x):
     # Clamp so k stays in range; the selects at the end restore inf/0/NaN.
     xc = min(max(x, _F(-104.0)), _F(89.0))
@@ -117,7 +121,7 @@ def exp_f32(x):
     return x if x != x else y
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def tanh_f32(x):
     # x * P(x*x) / Q(x*x) on [-9, 9] (see the module docstring).  Each clamp
     # is written so that NaN passes through (a comparison with NaN is false),
@@ -141,7 +145,7 @@ def tanh_f32(x):
     return _F(-1.0) if y < _F(-1.0) else y
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def sigmoid_f32(x):
     e = exp_f32(-abs(x))
     d = _F(1.0) + e
@@ -209,7 +213,7 @@ def gelu_erf_f32(x):
     return neg if x < _F(0.0) else pos
 
 
-@njit(**_JIT)
+@njit(**_INLINE)
 def gelu_tanh_f32(x):
     # 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) as h + h t with h = x/2
     # (one FMA; no separate rounding of 1 + t).

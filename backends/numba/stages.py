@@ -50,6 +50,7 @@ class Stage:
     kind: str                      # "elementwise" | "reduce" | "row" | "matmul"
     values: list[Value] = field(default_factory=list)
     node: Node | None = None       # the producer, for reduce / row / matmul
+    epilogue: list[Value] = field(default_factory=list)  # reduce: computed per stored element
 
 
 class NestWriter:
@@ -167,7 +168,7 @@ class NestWriter:
         dt = u.type.dtype
         rc = RuleContext(dt, ())
         if op != "argmax" and kept == [u.type.rank - 1] and axes:
-            self._reduce_columns(node, u, r, axes)
+            self._reduce_columns(stage, u, r, axes)
             return
         if op in ("sum", "mean"):
             acc_type = "F64" if dt.is_float else "I64"
@@ -215,18 +216,31 @@ class NestWriter:
                 result = acc
             out_idx = tuple("0" if a in axes else names[a] for a in range(u.type.rank)) \
                 if keep else tuple(names[a] for a in kept)
-            self.store(r, linear(out_idx, self.ctx.strides(r)), result)
+            self._store_with_epilogue(stage, r, out_idx, result)
 
         self._kept_loops(u, kept, inner)
 
-    def _reduce_columns(self, node: Node, u: Value, r: Value, axes: list[int]) -> None:
+    def _store_with_epilogue(self, stage: Stage, r: Value, idx: tuple, result: str) -> None:
+        """Store a reduction's element, then the stage's epilogue values at the
+        same index, reading the reduction from the local just computed."""
+        pos = linear(idx, self.ctx.strides(r))
+        if not stage.epilogue:
+            self.store(r, pos, result)
+            return
+        value = self.em.bind(result, "r")
+        self.store(r, pos, value)
+        self.em.scopes[-1][(r, idx if r.type.rank else ())] = value
+        for v in stage.epilogue:
+            self.store(v, pos, self.em.at(v, idx))
+
+    def _reduce_columns(self, stage: Stage, u: Value, r: Value, axes: list[int]) -> None:
         """A reduction over every axis but the last (a bias gradient: ``sum``
         over the batch).  Reading a column at a time would stride through
         memory, so each task takes a block of ``COLUMN_BLOCK`` columns, keeps
         their accumulators in a stack array and adds whole row segments into
         it: contiguous loads, a vectorizable inner loop.  Accumulators and
         NaN rules are those of the row-wise form."""
-        op, dt = node.op.name, u.type.dtype
+        op, dt = stage.node.op.name, u.type.dtype
         last = u.type.rank - 1
         width = self.ctx.dim(u, last)
         acc_ctor = ("F64" if dt.is_float else "I64") if op in ("sum", "mean") else \
@@ -274,7 +288,8 @@ class NestWriter:
                     result = RuleContext(dt, ()).wrap(f"{COMPUTE_CTOR[dt]}({value})")
                 else:
                     result = value
-                self.store(r, "j", result)
+                out_idx = tuple("0" for _ in range(r.type.rank - 1)) + ("j",)
+                self._store_with_epilogue(stage, r, out_idx, result)
 
     # -- softmax / log_softmax -----------------------------------------------
     def row(self, stage: Stage) -> None:
