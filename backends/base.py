@@ -52,6 +52,11 @@ class Executable(abc.ABC):
     def source(self) -> str:
         """The code this executable runs (generated source per kernel)."""
 
+    def keep_on_device(self, param_indices: Any, check: str = "content") -> None:
+        """Ask a backend with its own memory (cuda) to keep these entry parameters
+        resident across calls; ``check`` says how a changed host array is detected
+        (see backends/cuda/residency.py).  Host-memory backends need nothing."""
+
 
 class Backend(abc.ABC):
     name: ClassVar[str]

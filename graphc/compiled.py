@@ -79,6 +79,11 @@ class CompiledModel:
         self.module = apply_passes(self.lowered.module, passes)
         self.backend = resolve_backend(backend)
         self.executable: Executable = self.backend.compile(self.module)
+        # Weights follow the inputs and are replaced (never written) by set_weights and
+        # training, so a device backend may keep them resident, keyed by array identity.
+        count = len(self.module.entry.params)
+        self.executable.keep_on_device(range(count - len(self.lowered.weights), count),
+                                       check="identity")
 
     def __call__(self, inputs: Any) -> Any:
         return self._run(convert_arrays(self.model, match_inputs(self.model, inputs)))

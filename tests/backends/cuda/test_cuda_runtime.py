@@ -10,7 +10,7 @@ from graphc.backends import get_backend
 from graphc.backends.cuda import CudaBackend, rules
 from graphc.errors import BackendError, ExecutionError, InputError, LoweringError
 
-from cuda_test_helpers import assert_matches, compile_sim
+from cuda_test_helpers import SIMULATOR, assert_matches, compile_sim
 
 AFFINE = """
 func @main(%x: f32[N,3], %w: f32[3,2], %b: f32[2]) -> (f32[N,2], f32[N,3]) {
@@ -190,3 +190,23 @@ def test_release_and_bad_keep_arguments():
         exe.keep_on_device([3])
     with pytest.raises(InputError, match="check must be one of content, identity"):
         exe.keep_on_device([0], check="never")
+
+
+def test_compiled_model_keeps_its_weights_on_the_device():
+    import graphc
+    from graphc import layers
+    from graphc.backends.cuda import CudaBackend
+
+    inp = graphc.Input((3,), name="x")
+    model = graphc.Model(inp, layers.Dense(2, name="d")(inp), name="tiny")
+    run = graphc.compile(model, backend=CudaBackend(**SIMULATOR))
+    x = np.ones((2, 3), np.float32)
+    first = run(x)
+    kernel, bias = model.get_weights()
+    np.testing.assert_allclose(first, x @ kernel + bias, rtol=1e-5)
+    stats = run.executable.transfer_stats
+    uploads = stats.uploads
+    run(x)
+    assert stats.uploads == uploads and stats.reuses >= 2  # both weights reused
+    model.set_weights([kernel * 2, bias])  # new arrays: re-uploaded, never stale
+    np.testing.assert_allclose(run(x), x @ (kernel * 2) + bias, rtol=1e-5)
