@@ -54,3 +54,21 @@ def pack_like(structure: Any, leaves: Sequence[Any]) -> Any:
         return next(remaining)
 
     return build(structure)
+
+
+def encode_structure(structure: Any, leaves: Sequence[Any]) -> Any:
+    """JSON form of ``structure`` with its leaves replaced by ``leaves`` (in
+    ``flatten`` order): lists stay lists, tuples become ``{"tuple": [...]}`` and
+    dicts ``{"dict": {key: ...}}`` (so the saved form says which was which)."""
+    remaining = iter(leaves)
+
+    def enc(node: Any) -> Any:
+        if isinstance(node, dict):  # leaves in flatten order: by sorted key
+            return {"dict": {k: enc(node[k]) for k in _sorted_keys(node)}}
+        if isinstance(node, tuple):
+            return {"tuple": [enc(v) for v in node]}
+        if isinstance(node, list):
+            return [enc(v) for v in node]
+        return next(remaining)
+
+    return enc(structure)

@@ -34,7 +34,7 @@ from graphc.errors import FrontendError, GraphcError, LoadError
 
 from ..layers.base import Layer
 from ..models.graph import TensorRef
-from ..structure import flatten, pack_like
+from ..structure import encode_structure, flatten, pack_like
 from ..tensor import CallSite, SymbolicTensor
 from .entries import RebuildContext, SaveContext, deserialize_entry, serialize_entry
 from .layer_config import input_config
@@ -53,21 +53,6 @@ def node_indices(model: Any) -> dict[int, int]:
         out[id(site)] = counts[id(site.layer)]
         counts[id(site.layer)] += 1
     return out
-
-
-def encode_structure(structure: Any, leaves: list[Any]) -> Any:
-    remaining = iter(leaves)
-
-    def enc(node: Any) -> Any:
-        if isinstance(node, dict):  # leaves in flatten order: by sorted key
-            return {"dict": {k: enc(node[k]) for k in sorted(node)}}
-        if isinstance(node, tuple):
-            return {"tuple": [enc(v) for v in node]}
-        if isinstance(node, list):
-            return [enc(v) for v in node]
-        return next(remaining)
-
-    return enc(structure)
 
 
 class _RefWriter:

@@ -36,7 +36,7 @@ from ..ir.opdef import CALL
 from ..ir.parser import parse_module
 from ..ir.printer import print_module
 from ..ir.types import UNKNOWN, TensorType
-from ..structure import flatten, pack_like
+from ..structure import encode_structure, flatten, pack_like
 from ..tracing import Traced, Tracer
 
 FUNC_PREFIX = "call_"
@@ -44,18 +44,8 @@ FUNC_PREFIX = "call_"
 
 # --- structures of result positions ------------------------------------------------
 def encode_positions(structure: Any) -> Any:
-    counter = iter(range(len(flatten(structure))))
-
-    def enc(node: Any) -> Any:
-        if isinstance(node, dict):  # leaves in flatten order: by sorted key
-            return {"dict": {k: enc(node[k]) for k in sorted(node)}}
-        if isinstance(node, tuple):
-            return {"tuple": [enc(v) for v in node]}
-        if isinstance(node, list):
-            return [enc(v) for v in node]
-        return next(counter)
-
-    return enc(structure)
+    """The structure with each leaf replaced by its position (0, 1, ...)."""
+    return encode_structure(structure, range(len(flatten(structure))))
 
 
 def decode_positions(raw: Any, count: int, where: str, depth: int = 0) -> Any:
