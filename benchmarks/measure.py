@@ -13,17 +13,22 @@ and first calls in fresh processes.
   implementation's very first call is timed apart (it includes compiling,
   for the peers that compile) and followed by warm-up calls.  Reported:
   median, 10th-90th percentile range, number of timed calls.
-* ``sgemm_ceiling``: the GFLOP/s numpy's BLAS reaches on the workload's own
-  matrix products alone (same shapes, same order, nothing else), the most
-  any implementation built on that BLAS can reach; W2/W3 rates are quoted
-  as a percentage of it.
-* ``first_calls``: ``firstcall.py`` in fresh processes, cold (empty kernel
-  cache, each run its own) and warm (cache present).
+* ``sgemm_products``: numpy's BLAS on the workload's own matrix products
+  alone (same shapes, same order, nothing else), timed as one more entry of
+  the interleaved rounds so it meets the same machine conditions: the most
+  any implementation built on that BLAS can reach.  W2/W3 rates are quoted
+  as a percentage of its rate (the "sgemm ceiling").
+* ``first_calls``: ``firstcall.py`` in fresh processes: *cold* (an empty
+  graphc cache, each run its own; numba's cache of graphc's math helpers,
+  kept next to the package like .pyc files, is whatever earlier runs on the
+  machine left), *pristine* (numba's helper cache empty too: the first
+  compile after installing graphc) and *warm* (graphc's cache present).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -72,40 +77,38 @@ def interleaved(fns: dict, args: list, rounds: int, block: int = 5, warmup: int 
             for label, ts in times.items()}
 
 
-def sgemm_ceiling(shapes: list[tuple[int, int, int]], rounds: int) -> float:
-    """GFLOP/s of numpy matmul over ``shapes`` ((m, k, n) per product)."""
+def sgemm_products(shapes: list[tuple[int, int, int]]):
+    """A callable running numpy matmul over ``shapes`` ((m, k, n) per product)
+    into preallocated outputs: the workload's products and nothing else."""
     rng = np.random.default_rng(1)
     ops = [(rng.standard_normal((m, k)).astype(np.float32),
             rng.standard_normal((k, n)).astype(np.float32),
             np.empty((m, n), np.float32)) for m, k, n in shapes]
-    flop = sum(2 * m * k * n for m, k, n in shapes)
 
-    def run():
+    def run(*_ignored):
         for a, b, c in ops:
             np.matmul(a, b, out=c)
 
-    for _ in range(3):
-        run()
-    times = []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t)
-    return flop / statistics.median(times) / 1e9
+    return run
 
 
-def _firstcall(name: str, cache: str) -> dict:
+def _firstcall(name: str, cache: str, env: dict | None = None) -> dict:
     proc = subprocess.run([sys.executable, str(HERE / "firstcall.py"), name, cache],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def first_calls(name: str, cold_runs: int = 2, warm_runs: int = 3) -> dict:
-    """Cold runs (each with an empty cache), then warm runs on the last cache."""
-    out: dict[str, list[dict]] = {"cold": [], "warm": []}
+def first_calls(name: str, cold_runs: int = 3, warm_runs: int = 3) -> dict:
+    """A pristine run, cold runs (each with an empty graphc cache), then warm
+    runs on the last cache."""
+    out: dict[str, list[dict]] = {"pristine": [], "cold": [], "warm": []}
     with tempfile.TemporaryDirectory(prefix="graphc-bench-cache-") as root:
+        pristine = Path(root) / "pristine"
+        (pristine / "numba").mkdir(mode=0o700, parents=True)
+        env = dict(os.environ, NUMBA_CACHE_DIR=str(pristine / "numba"))
+        out["pristine"].append(_firstcall(name, str(pristine), env))
         for i in range(cold_runs):
             cache = Path(root) / f"cold{i}"
             cache.mkdir(mode=0o700)

@@ -25,10 +25,9 @@ are dropped from it.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Iterable
-
-import networkx as nx
 
 from graphc.errors import PassError
 
@@ -146,25 +145,40 @@ def _build_kernel(func: Func, name: str, members: list[int], params: list[Value]
 
 def _condensed_order(func: Func, groups: list[list[int]],
                      wiring: _Wiring) -> list[tuple[str, int]]:
+    """Kahn's topological sort of the condensed graph; among the items ready
+    to go, the one whose first node comes first (a lexicographic order,
+    computed with a heap: no graph library to import on this hot path)."""
     item_of: dict[int, tuple[str, int]] = {}
     for g, members in enumerate(groups):
         for i in members:
             item_of[i] = ("g", g)
-    graph = nx.DiGraph()
     first: dict[tuple[str, int], int] = {}
+    successors: dict[tuple[str, int], set] = {}
+    indegree: dict[tuple[str, int], int] = {}
     for i, node in enumerate(func.nodes):
         item = item_of.setdefault(i, ("n", i))
-        graph.add_node(item)
         first.setdefault(item, i)
+        successors.setdefault(item, set())
+        indegree.setdefault(item, 0)
         for v in node.inputs:
             p = wiring.producer.get(v)
-            if p is not None and item_of[p] != item:
-                graph.add_edge(item_of[p], item)
-    try:
-        return list(nx.lexicographical_topological_sort(graph, key=lambda it: first[it]))
-    except nx.NetworkXUnfeasible:
+            if p is not None and item_of[p] != item and item not in successors[item_of[p]]:
+                successors[item_of[p]].add(item)
+                indegree[item] += 1
+    ready = [(first[it], it) for it, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    order: list[tuple[str, int]] = []
+    while ready:
+        _, item = heapq.heappop(ready)
+        order.append(item)
+        for nxt in successors[item]:
+            indegree[nxt] -= 1
+            if indegree[nxt] == 0:
+                heapq.heappush(ready, (first[nxt], nxt))
+    if len(order) != len(indegree):
         raise PassError(f"fusion groups of @{func.name} form a cycle (a bug in the "
-                        "grouping rules)") from None
+                        "grouping rules)")
+    return order
 
 
 def outline(func: Func, groups: list[list[int]], *, max_inline: int,

@@ -6,8 +6,9 @@ Layout (lowering, compiler and runtime kept apart):
 
 * lowering: ``program.py`` (module -> groups over slots, views),
   ``rules.py`` (the per-op scalar lowering table), ``exprs.py`` (index
-  arithmetic), ``stages.py`` (loop nests), ``kernelgen.py`` (a group ->
-  kernels + BLAS calls), ``programgen.py`` (every kernel of a model -> one
+  arithmetic), ``stages.py`` (loop nests), ``stagegroups.py`` (which
+  stages share a row loop), ``kernelgen.py`` (a group -> kernels + BLAS
+  calls), ``programgen.py`` (every kernel of a model -> one
   program function), ``mathlib.py`` (vectorizable f32 math, f16
   conversion) and ``pointers.py`` (typed pointers, stack scratch);
 * compiler: ``compiler.py`` (numba compiles the program once, as a C

@@ -17,6 +17,11 @@ Options (all optional)::
                    launches are split over this many threads (1 = serial)
     parallel_min_size  int, default 32768: launches writing fewer elements
                    run on the calling thread only
+    parallel_min_size_blas  int, default 1048576: the threshold instead of
+                   parallel_min_size for programs that call BLAS (matmul): OpenBLAS's idle threads
+                   spin for a while after every call, so a kernel split over
+                   threads next to BLAS competes with them for the cores
+                   (``threads.py``)
 """
 
 from __future__ import annotations
@@ -52,11 +57,12 @@ class NumbaOptions:
     cache_dir: Path | None = None
     threads: int = 0               # 0: default_threads()
     parallel_min_size: int = 32768
+    parallel_min_size_blas: int = 1 << 20
 
     @classmethod
     def parse(cls, given: Mapping[str, Any] | None) -> "NumbaOptions":
         given = dict(given or {})
-        known = {"cache", "cache_dir", "threads", "parallel_min_size"}
+        known = {"cache", "cache_dir", "threads", "parallel_min_size", "parallel_min_size_blas"}
         unknown = sorted(set(given) - known)
         if unknown:
             raise BackendError(f"backend 'numba' has no option(s) {', '.join(unknown)}; "
@@ -69,16 +75,19 @@ class NumbaOptions:
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise BackendError(f"backend 'numba' option threads expects an integer >= 1, "
                                f"received {threads!r}")
-        size = given.get("parallel_min_size", 32768)
-        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-            raise BackendError(f"backend 'numba' option parallel_min_size expects an integer "
-                               f">= 0, received {size!r}")
+        sizes = []
+        for name, default in (("parallel_min_size", 32768), ("parallel_min_size_blas", 1 << 20)):
+            size = given.get(name, default)
+            if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+                raise BackendError(f"backend 'numba' option {name} expects an integer "
+                                   f">= 0, received {size!r}")
+            sizes.append(size)
         cache_dir = given.get("cache_dir")
         if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
             raise BackendError(f"backend 'numba' option cache_dir expects a path, received "
                                f"{cache_dir!r}")
         return cls(cache, Path(cache_dir).expanduser() if cache_dir is not None else None,
-                   threads, size)
+                   threads, *sizes)
 
     def cache_root(self) -> Path | None:
         if not self.cache:
@@ -128,8 +137,11 @@ class NumbaExecutable(Executable):
         self.program_source = source
         self.compile_report = report
         self.options = options
+        uses_blas = any(isinstance(seg, MatmulCall) for cg in compiled if cg.lowered
+                        for seg in cg.lowered.segments)
+        min_size = options.parallel_min_size_blas if uses_blas else options.parallel_min_size
         self._runner = ProgramRunner(program, compiled, entry, get_pool(options.threads),
-                                     options.parallel_min_size)
+                                     min_size)
 
     def __call__(self, *arrays: Any) -> tuple[np.ndarray, ...]:
         return self._runner(self.func, arrays)
@@ -152,7 +164,7 @@ class NumbaExecutable(Executable):
 
     def source(self) -> str:
         head = (f"# graphc numba executable for @{self.func.name}: {len(self.groups)} group(s); "
-                f"{describe_thread_policy(self.options.threads, self.options.parallel_min_size)}\n")
+                f"{describe_thread_policy(self.options.threads, self._runner.min_size)}\n")
         return head + "\n\n".join(self.kernel_sources().values())
 
     def dump_kernels(self, directory: str | os.PathLike) -> list[Path]:

@@ -36,7 +36,6 @@ import hashlib
 import importlib.metadata
 import json
 import platform
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,8 +186,3 @@ def clear_memory_cache() -> None:
     """Forget programs loaded in this process (tests use it to exercise the disk cache)."""
     with _LOCK:
         _MEMO.clear()
-
-
-def numba_loaded() -> bool:
-    """Whether numba has been imported in this process (a warm start does not)."""
-    return "numba" in sys.modules

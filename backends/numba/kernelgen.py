@@ -10,9 +10,13 @@ Algorithm:
 2. Walk the nodes in order and cut the materialized values into *stages*
    (``stages.Stage``): consecutive elementwise values of one shape share a
    nest; each reduction / softmax / matmul is a stage of its own.
-3. Each non-matmul stage becomes one generated Python function (a numba
-   kernel over a ``lo:hi`` chunk of its outer loop, so the runtime can split
-   it across threads); a matmul stage is a ``MatmulCall`` that the runtime runs
+3. Consecutive non-matmul stages are cut into runs (``stagegroups.py``:
+   stages over the same rows share one row loop; scalar stages share one
+   serial body); each run becomes one kernel over a ``lo:hi`` chunk of its
+   outer loop, so the runtime can split it across threads.  An elementwise
+   stage of the shape of the reduction just before it is computed in that
+   reduction's store loop (``_epilogue_of``).  A matmul stage is a
+   ``MatmulCall`` that the runtime runs
    with ``numpy.matmul(out=...)`` (BLAS for f32/f64).  A matmul operand that
    is ``transpose`` of the last two axes of an array is passed as a
    transposed view, which BLAS reads with its transpose flag.
@@ -46,6 +50,7 @@ from ...ir.core import Func, Value
 from ...ir.dtypes import DType
 from .exprs import Emitter, KernelContext, RuntimeScalar, SourceWriter, same_shape
 from .rules import BLAS_OPS, REDUCTION_OPS, ROW_OPS, SCATTER_OPS, SUPPORTED_OPS
+from .stagegroups import group_stages, is_serial, row_domain
 from .stages import NestWriter, Stage
 
 
@@ -233,16 +238,17 @@ class _GroupLowering:
     def _segments(self, stages: list[Stage]) -> None:
         done: set[Value] = set(self.arrays)
         count = 0
-        # segment -> what generated its kernel (stage, arrays done before, number)
-        self._inputs: dict[int, tuple[Stage, frozenset, int]] = {}
-        for stage in stages:
-            if stage.kind == "matmul":
-                self.out.segments.append(self._matmul(stage, done))
-                done.update(stage.values)
-            else:
-                count += 1
-                self._inputs[len(self.out.segments)] = (stage, frozenset(done), count)
-                self.out.segments.append(self._kernel(stage, set(done), count))
+        # segment -> what generated its kernel (stages, arrays done before, number)
+        self._inputs: dict[int, tuple[list[Stage], frozenset, int]] = {}
+        for run in group_stages(self.func, stages, set(self.arrays)):
+            if run[0].kind == "matmul":
+                self.out.segments.append(self._matmul(run[0], done))
+                done.update(run[0].values)
+                continue
+            count += 1
+            self._inputs[len(self.out.segments)] = (run, frozenset(done), count)
+            self.out.segments.append(self._kernel(run, set(done), count))
+            for stage in run:
                 done.update(stage.values)
                 done.update(stage.epilogue)
         self._alias_epilogue()
@@ -259,9 +265,9 @@ class _GroupLowering:
                                 "was not materialized (internal lowering error)")
         return call
 
-    def _kernel(self, stage: Stage, done: set[Value], number: int,
+    def _kernel(self, run: list[Stage], done: set[Value], number: int,
                 shared: dict[Value, Value] | None = None) -> KernelFunction:
-        """Stage -> kernel.  ``shared`` maps a value to the one whose buffer it
+        """Stages (one, or a run sharing its row loop) -> kernel.  ``shared`` maps a value to the one whose buffer it
         occupies (an epilogue rewriting a matmul result in place): both get one
         pointer, so LLVM sees a read and a write of the same element and needs
         no overlap check (which two equal pointers would fail, leaving the loop
@@ -290,9 +296,19 @@ class _GroupLowering:
 
         leaves = _Leaves()
         em = Emitter(ctx, w, leaves)
-        outputs = {v: name_for(v) for v in stage.values + stage.epilogue}
+        writes = [v for stage in run for v in stage.values + stage.epilogue]
+        outputs = {v: name_for(v) for v in writes}
         nests = NestWriter(em, outputs)
-        getattr(nests, stage.kind)(stage)
+        if len(run) == 1:
+            getattr(nests, run[0].kind)(run[0])
+        elif all(is_serial(stage) for stage in run):
+            for stage in run:              # each runs once; later ones read earlier arrays
+                getattr(nests, stage.kind)(stage)
+                done.update(stage.values + stage.epilogue)
+            nests.extent = nests.work = "1"
+        else:
+            nests.rows(run, [row_domain(stage)[0] for stage in run],
+                       lambda stage: done.update(stage.values + stage.epilogue))
         header = [f"    {names[v]} = {POINTER_CAST[v.type.dtype]}(P[{j}])"
                   for j, v in enumerate(args)]
         if ctx.uses_error_flag:
@@ -300,9 +316,9 @@ class _GroupLowering:
         for j, _ in enumerate(ctx.scalars):
             header.append(f"    d{j + 1} = P[{len(args) + 1 + j}]")
         body = "\n".join(header + ["    " + line for line in w.preamble] + w.lines) + "\n"
-        return KernelFunction(f"kernel_{number}", body, args, stage.values + stage.epilogue,
+        return KernelFunction(f"kernel_{number}", body, args, writes,
                               list(ctx.scalars), nests.extent, nests.work,
-                              ctx.uses_error_flag, stage.kind)
+                              ctx.uses_error_flag, run[0].kind if len(run) == 1 else "rows")
 
     def _alias_epilogue(self) -> None:
         segs = self.out.segments
@@ -324,8 +340,8 @@ class _GroupLowering:
             if any(u.op.name in _SELECT_OPS for u in self.func.users.get(m, ())):
                 continue
             self.out.aliases[m] = r
-            stage, done, number = self._inputs[pos + 1]
-            segs[pos + 1] = self._kernel(stage, set(done), number, {m: r})
+            run, done, number = self._inputs[pos + 1]
+            segs[pos + 1] = self._kernel(run, set(done), number, {m: r})
 
 
 _SELECT_OPS = frozenset({"where", "relu", "maximum", "minimum"})

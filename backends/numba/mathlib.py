@@ -10,13 +10,14 @@ enough, and f64 is not the fast path).
 
 Algorithms (all evaluated in f32).  Errors against f64 references over
 about a million float32 values spanning the whole range are asserted in
-``tests/backends/numba/test_mathlib.py``: exp 1 ulp, tanh 6 ulp, sigmoid
+``tests/backends/numba/test_numba_mathlib.py``: exp 1 ulp, tanh 6 ulp, sigmoid
 2 ulp, erf 1 ulp, erfc 64 ulp (1 - erf cancels just below 2), gelu (tanh
 form) 2 ulp for x >= -0.5 and an absolute error below 2 ulp(1)|x| further
 left (``1 + tanh`` cancels there, as in numpy's f32 formula), gelu (erf
 form) 128 ulp (it uses erfc):
 
-* ``exp_f32``: ``x = k*ln2 + r`` with ``k = round(x/ln2)`` and a two-part
+* ``exp_f32``: ``x = k*ln2 + r`` with ``k = round(x/ln2)`` (by adding and
+  subtracting 1.5 * 2**23, which rounds in one step) and a two-part
   (Cody-Waite) ``ln2`` so ``r`` is exact to f32 precision, ``|r| <= ln2/2``;
   ``e**r`` by its degree-7 Taylor polynomial (truncation < 6e-9 relative);
   ``2**k`` applied as two exponent-field multiplies so results that are
@@ -56,11 +57,13 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 _F = np.float32
-_JIT = dict(error_model="numpy", fastmath={"contract"}, cache=False)
-# Small helpers are inlined into the kernel's own numba IR before typing: no
-# separate compile, library and link per helper (~0.1 s each in a cold
-# process).  The erf family (loops, several call levels) stays out of line.
-_INLINE = dict(_JIT, inline="always")
+# Out-of-line helpers use numba's own cache (next to this file, like .pyc
+# files, or numba's user-wide cache directory): after the first compile on a
+# machine, a cold graphc compile loads them instead of compiling them again
+# (~0.3 s).  Small helpers are inlined into the kernel's own numba IR before
+# typing instead: no separate compile, library and link per helper.
+_JIT = dict(error_model="numpy", fastmath={"contract"}, cache=True)
+_INLINE = dict(_JIT, inline="always", cache=False)
 
 
 @intrinsic
@@ -92,32 +95,73 @@ def bits_f32(typingctx, x):
     return types.float32(x), codegen
 
 
-@njit(**_INLINE)
+@intrinsic
+def _at_least(typingctx, x, bound):
+    """``bound if x < bound else x``: NaN passes; one ``maxps(bound, x)`` on x86
+    (a select spelled out in IR: written as a Python conditional, two such
+    clamps came out as five compare/blend instructions each)."""
+    if x != bound or not isinstance(x, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        value, limit = args
+        return builder.select(builder.fcmp_ordered("<", value, limit), limit, value)
+
+    return x(x, bound), codegen
+
+
+@intrinsic
+def _at_most(typingctx, x, bound):
+    """``bound if x > bound else x``: NaN passes; one ``minps(bound, x)``."""
+    if x != bound or not isinstance(x, types.Float):
+        return None
+
+    def codegen(context, builder, signature, args):
+        value, limit = args
+        return builder.select(builder.fcmp_ordered(">", value, limit), limit, value)
+
+    return x(x, bound), codegen
+
+
+# Typed constants as module globals: numba freezes them into the code, with
+# no call to type at each use (cheaper to compile than ``_F(1.5)``).
+_I1, _I23, _I127 = np.int32(1), np.int32(23), np.int32(127)
+_ROUND = _F(12582912.0)        # 1.5 * 2**23: (t + _ROUND) - _ROUND rounds t to an integer
+_EXP_LO, _EXP_HI = _F(-104.0), _F(89.0)
+_LOG2E = _F(1.44269504088896341)
+_LN2_HI, _LN2_LO = _F(0.693359375), _F(-2.12194440054690583e-4)
+_EXP_C = tuple(_F(c) for c in (1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0,
+                               1.0 / 6.0, 0.5, 1.0, 1.0))
+_EXP_C7, _EXP_C6, _EXP_C5, _EXP_C4, _EXP_C3, _EXP_C2, _EXP_C1, _EXP_C0 = _EXP_C
+_EXP_OVER, _EXP_UNDER = _F(88.72283935546875), _F(-103.97208404541016)
+_INF, _ZERO = _F(np.inf), _F(0.0)
+
+
+@njit(**_JIT)
 def _pow2i(k):
     """2**k as f32 for -126 <= k <= 127 (an int32 exponent field)."""
-    return bits_f32(np.int32((k + np.int32(127)) << np.int32(23)))
+    return bits_f32((k + _I127) << _I23)
 
 
-@njit(**_INLINE)
+@njit(**_JIT)
 def exp_f32(x):
     # Clamp so k stays in range; the selects at the end restore inf/0/NaN.
-    xc = min(max(x, _F(-104.0)), _F(89.0))
-    kf = np.float32(np.floor(xc * _F(1.44269504088896341) + _F(0.5)))
-    r = xc - kf * _F(0.693359375)            # ln2 high part (exact product)
-    r = r - kf * _F(-2.12194440054690583e-4)  # ln2 low part
-    p = _F(1.0 / 5040.0)
-    p = p * r + _F(1.0 / 720.0)
-    p = p * r + _F(1.0 / 120.0)
-    p = p * r + _F(1.0 / 24.0)
-    p = p * r + _F(1.0 / 6.0)
-    p = p * r + _F(0.5)
-    p = p * r + _F(1.0)
-    p = p * r + _F(1.0)
+    xc = _at_most(_at_least(x, _EXP_LO), _EXP_HI)
+    kf = (xc * _LOG2E + _ROUND) - _ROUND     # nearest integer (no reassociation)
+    r = xc - kf * _LN2_HI                    # ln2 high part (exact product)
+    r = r - kf * _LN2_LO                     # ln2 low part
+    p = _EXP_C7 * r + _EXP_C6
+    p = p * r + _EXP_C5
+    p = p * r + _EXP_C4
+    p = p * r + _EXP_C3
+    p = p * r + _EXP_C2
+    p = p * r + _EXP_C1
+    p = p * r + _EXP_C0
     k = np.int32(kf)
-    half = k >> np.int32(1)
+    half = k >> _I1
     y = p * _pow2i(half) * _pow2i(k - half)
-    y = _F(np.inf) if x > _F(88.72283935546875) else y
-    y = _F(0.0) if x < _F(-103.97208404541016) else y
+    y = _INF if x > _EXP_OVER else y
+    y = _ZERO if x < _EXP_UNDER else y
     return x if x != x else y
 
 
@@ -127,8 +171,7 @@ def tanh_f32(x):
     # is written so that NaN passes through (a comparison with NaN is false),
     # the input clamp keeps -0.0, and the output clamp makes every |x| >= 8.5
     # give exactly +-1 (the rational reaches 1 + 1 ulp at 9).
-    c = _F(-9.0) if x < _F(-9.0) else x
-    c = _F(9.0) if c > _F(9.0) else c
+    c = _at_most(_at_least(x, _F(-9.0)), _F(9.0))
     s = c * c
     p = _F(1.3354445549396132e-08)
     p = p * s + _F(2.060900987999048e-05)
@@ -140,9 +183,7 @@ def tanh_f32(x):
     q = q * s + _F(0.02587698958814144)
     q = q * s + _F(0.4671434462070465)
     q = q * s + _F(1.0)
-    y = c * p / q
-    y = _F(1.0) if y > _F(1.0) else y
-    return _F(-1.0) if y < _F(-1.0) else y
+    return _at_least(_at_most(c * p / q, _F(1.0)), _F(-1.0))
 
 
 @njit(**_INLINE)

@@ -25,6 +25,13 @@ Protocol (all shared words are accessed atomically):
   once, so they never compete with BLAS threads for cores (the failure of
   spinning OpenMP pools next to BLAS that this backend avoids).
 
+Each worker is pinned to a core of its own (worker n to the n+1-th core the
+process may use) when there are at least as many cores as threads.
+Unpinned, a worker woken from its futex was often placed on the caller's
+core by the scheduler and stayed there for many calls: the two halves of a
+launch then shared one core and W1 ran at serial speed in about half of the
+runs on the 2-core development VM.
+
 One launch at a time: ``launch`` takes a lock without waiting; a caller that
 finds the pool busy (another Python thread is running a program) runs its
 kernel alone.
@@ -33,6 +40,7 @@ kernel alone.
 from __future__ import annotations
 
 import ctypes
+import os
 import platform
 import sys
 import threading
@@ -252,8 +260,19 @@ class NativePool:
     def _start(self) -> None:
         self._functions = _functions()
         worker = self._functions["worker"]
+        cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        pin = len(cores) >= self.threads
+
+        def serve(n: int) -> None:
+            if pin:    # worker n keeps core n+1; the caller is left core 0 of its set
+                try:
+                    os.sched_setaffinity(0, {cores[(n + 1) % len(cores)]})
+                except OSError:
+                    pass
+            worker(self._address)
+
         for n in range(self.threads - 1):
-            threading.Thread(target=worker, args=(self._address,), daemon=True,
+            threading.Thread(target=serve, args=(n,), daemon=True,
                              name=f"graphc-native-kernel-{n}").start()
         self._started = True
 

@@ -181,6 +181,7 @@ class ProgramRunner:
             if s in fresh and s not in handed:
                 outputs.append(arrays[s])
                 handed.add(s)
+                ws.handed_out(s, arrays[s])
             else:
                 held = arrays[s] if s in arrays else ws.fixed[s]
                 outputs.append(np.array(held, copy=True, order="C"))

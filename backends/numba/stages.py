@@ -23,8 +23,8 @@ Reductions over every axis but the last (a bias gradient) take a blocked
 column form instead (``_reduce_columns``): contiguous row segments added
 into a block of stack accumulators, so the inner loop vectorizes.
 
-Each stage becomes its own kernel whose outermost loop runs over
-``range(lo, hi)``: the runtime (``runtime.py``) runs it once over the whole
+Each stage (or run of stages sharing a loop, ``rows``) becomes a kernel
+whose outermost loop runs over ``range(lo, hi)``: the runtime (``runtime.py``) runs it once over the whole
 range, or splits the range across its kernel pool when the stage is large
 (``NestWriter.extent`` / ``.work`` say how many outer iterations and
 elements it has).  Functions end between stages, so a stage always sees the
@@ -63,6 +63,7 @@ class NestWriter:
         self.outputs = outputs
         self.extent = "1"        # iterations of the outermost loop (a chunkable range)
         self.work = "1"          # elements the stage writes, for the parallel threshold
+        self._shared: str | None = None   # the row variable while stages share a loop
 
     @contextlib.contextmanager
     def loop(self, var: str, extent: str, kind: str = "range") -> Iterator[None]:
@@ -75,10 +76,33 @@ class NestWriter:
                 self.em.pop()
 
     def outer(self, var: str, extent: str, total: str, body) -> None:
-        """The outermost loop of a stage: ``range(lo, hi)``, a chunk the runtime picks."""
+        """The outermost loop of a stage: ``range(lo, hi)``, a chunk the runtime
+        picks -- or, inside ``rows``, the current iteration of the shared loop."""
+        if self._shared is not None:
+            assert var == self._shared, (var, self._shared)
+            body()
+            return
         self.extent, self.work = extent, total
         with self.loop(var, "lo, hi"):
             body()
+
+    def rows(self, stages: list[Stage], domains: list[Value], finished) -> None:
+        """Several stages in one loop over rows ``i0`` (``stagegroups.py`` says
+        when that is valid); ``finished(stage)`` is told when each stage's code
+        is written, so later stages read its outputs as arrays."""
+        self.extent = self.ctx.dim(domains[0], 0)
+        self.work = " + ".join(f"({self.ctx.size(d)})" for d in domains)
+        with self.loop("i0", "lo, hi"):
+            self._shared = "i0"
+            try:
+                for stage in stages:
+                    if stage.kind == "elementwise":
+                        self._elementwise_nest(stage)
+                    else:
+                        getattr(self, stage.kind)(stage)
+                    finished(stage)
+            finally:
+                self._shared = None
 
     def store(self, v: Value, pos: str, expr: str) -> None:
         self.w.line(f"{self.outputs[v]}[{pos}] = {store_expr(expr, v.type.dtype)}")

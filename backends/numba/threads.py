@@ -23,7 +23,12 @@ runs large launches over several threads:
   spinning).  A hand-over costs ~130 us there, so only large launches gain.
 
 Launches smaller than ``min_size`` elements, or with a single outer
-iteration, run on the calling thread only.  BLAS keeps its own thread
+iteration, run on the calling thread only.  In programs that call BLAS
+the threshold is ``parallel_min_size_blas`` (default 2**20 elements):
+OpenBLAS's idle threads keep spinning (yielding) for a long while after
+each call, so a kernel split over threads right after a matmul shares its
+cores with them; on the 2-core development machine the W3 train step ran
+6.3 ms with its kernels serial and 6.8 ms with them split.  BLAS keeps its own thread
 settings (printed by ``blas_info``); its threads and the pool's never run at
 the same time within one call.  Calls from several threads at once are
 safe: the Python pool serves launches in arrival order, the native pool

@@ -106,6 +106,22 @@ def test_bad_options_are_errors(tmp_path):
         backend.compile(module, {"bogus": 1})
     with pytest.raises(BackendError, match="threads"):
         backend.compile(module, {"threads": 0})
+    with pytest.raises(BackendError, match="parallel_min_size_blas"):
+        backend.compile(module, {"parallel_min_size_blas": -1})
+
+
+def test_blas_programs_use_their_own_split_threshold(numba_compile):
+    mlp = """
+func @main(%x: f32[N,4], %w: f32[4,3]) -> (f32[N,3]) {
+  %0: f32[N,3] = matmul(%x, %w)
+  %1: f32[N,3] = tanh(%0)
+  return %1
+}"""
+    assert numba_compile(mlp, parallel_min_size_blas=7)._runner.min_size == 7
+    assert numba_compile(GELU, parallel_min_size=5)._runner.min_size == 5
+    x, w = np.ones((3000, 4), np.float32), np.ones((4, 3), np.float32)
+    exe = numba_compile(mlp, parallel_min_size_blas=0, threads=2)   # split next to BLAS
+    assert_matches(mlp, exe, [x, w], rtol=1e-6, atol=1e-6)
 
 
 def _entries(root: Path) -> list[Path]:

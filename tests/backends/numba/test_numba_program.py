@@ -163,9 +163,32 @@ def test_autodiff_train_step_matches_interpreter(numba_compile):
     from graphc.passes import run_pipeline
     module = run_pipeline(_mlp_train_step(), "default")
     exe = numba_compile(module)
+    kinds = [k.kind for cg in exe.groups if cg.lowered for k in cg.lowered.kernels]
+    # the loss and its gradient share row loops; the scalar loss runs as one serial kernel
+    assert "rows" in kinds
     rng = np.random.default_rng(3)
     for n in (8, 1, 33):
         x = random_array(rng, "f32", (n, 6))
         y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, n)]
         ws = [random_array(rng, "f32", s, -0.5, 0.5) for s in [(6, 5), (5,), (5, 3), (3,)]]
         assert_matches(module, exe, [x, y, *ws, np.float32(0.1)], rtol=1e-5, atol=1e-6)
+
+
+def test_dropped_results_are_recycled_and_live_ones_never(numba_compile):
+    exe = numba_compile("""
+func @main(%x: f32[N]) -> (f32[N]) {
+  %0: f32[N] = exp(%x)
+  return %0
+}""")
+    x = np.linspace(-1, 1, 50_000, dtype=np.float32)
+    first = exe(x)[0]
+    address = first.ctypes.data
+    kept = exe(x)[0]                            # `first` is alive: a new array
+    assert not np.shares_memory(first, kept)
+    view = kept[::2]                            # a view keeps `kept` alive too
+    del first
+    again = exe(x)[0]                           # `first` was dropped: its memory returns
+    assert again.ctypes.data == address
+    assert not np.shares_memory(again, view) and not np.shares_memory(again, kept)
+    np.testing.assert_allclose(again, np.exp(x), rtol=2e-7)
+    np.testing.assert_allclose(view, np.exp(x)[::2], rtol=2e-7)
