@@ -399,8 +399,12 @@ class Emitter:
             size = self.ctx.dim(u, axis)
             end = size if offset == "0" else f"{offset} + {size}"
             last = n == len(pieces) - 1
-            head = "else:" if last else (f"if {idx[axis]} < {end}:" if n == 0
-                                         else f"elif {idx[axis]} < {end}:")
+            if len(pieces) == 1:
+                head = "if True:"  # a one-input concat is a copy
+            elif last:
+                head = "else:"
+            else:
+                head = f"if {idx[axis]} < {end}:" if n == 0 else f"elif {idx[axis]} < {end}:"
             self.w.line(head)
             with self.w.indent():
                 self.push()

@@ -210,3 +210,22 @@ def test_default_pipeline_output(numba_compile):
     rng = np.random.default_rng(11)
     args = [random_array(rng, "f32", s) for s in [(6, 7), (7, 9), (9,), (9, 4)]]
     assert_matches(parse_module(text), exe, args, rtol=1e-5, atol=1e-6)
+
+
+SINGLE_CONCAT = """
+func private @fused_0(%x: f32[N,3]) -> (f32[N,3]) attributes {primitive = true} {
+  %0: f32[N,3] = concat(%x) {axis = 0}
+  %1: f32[N,3] = neg(%0)
+  return %1
+}
+func @main(%x: f32[N,3]) -> (f32[N,3]) {
+  %y: f32[N,3] = call @fused_0(%x)
+  return %y
+}
+"""
+
+
+def test_concat_of_a_single_input_is_a_copy(numba_compile):
+    exe = numba_compile(SINGLE_CONCAT)
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    assert_matches(SINGLE_CONCAT, exe, [x])
