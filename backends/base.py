@@ -17,11 +17,13 @@ turn symbolic shape attributes into concrete ones.
 from __future__ import annotations
 
 import abc
+import os
+from pathlib import Path
 from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from graphc.errors import InputError, LoweringError
+from graphc.errors import BackendError, InputError, LoweringError
 
 from ..ir.attrs import SHAPE
 from ..ir.core import Func, Module, Node
@@ -151,3 +153,20 @@ def resolve_attrs(node: Node, bindings: Mapping[str, int]) -> Mapping[str, Any]:
 def concrete_shape(t: TensorType, bindings: Mapping[str, int]) -> tuple[int | None, ...]:
     """``t``'s shape with bound symbols replaced; unbound ones (and ``?``) are None."""
     return tuple(d if isinstance(d, int) else bindings.get(d) for d in t.shape)
+
+
+def write_kernel_files(sources: Mapping[str, str], directory: str | os.PathLike,
+                       suffix: str) -> list[Path]:
+    """Write each ``name -> text`` of ``sources`` to ``directory/<name><suffix>``
+    (what ``Executable.dump_kernels`` does in every compiled backend)."""
+    path = Path(directory)
+    written = []
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for name, text in sources.items():
+            target = path / f"{name}{suffix}"
+            target.write_text(text)
+            written.append(target)
+    except OSError as exc:
+        raise BackendError(f"cannot write kernels to {path}: {exc.strerror}") from None
+    return written

@@ -26,6 +26,7 @@ BUILTIN_BACKENDS: dict[str, str] = {
     "interpreter": "graphc.backends.interpreter:InterpreterBackend",
     "numba": "graphc.backends.numba:NumbaBackend",
     "cuda": "graphc.backends.cuda:CudaBackend",
+    "llvm": "graphc.backends.llvm:LlvmBackend",
 }
 
 

@@ -35,8 +35,8 @@ from ...ir.core import Module
 from ...ir.loc import fuse_locs
 from ...ir.printer import print_func
 from ...ir.verifier import verify
-from ..base import Backend, Executable
-from ..numba.program import Program, flatten
+from ..base import Backend, Executable, write_kernel_files
+from ..program import Program, flatten
 from .compiler import HEADER, compile_program
 from .emitter import CudaKernel
 from .lowering import LoweredGroup, lower_group
@@ -137,23 +137,13 @@ class CudaExecutable(Executable):
 
     def dump_kernels(self, directory: str | os.PathLike) -> list[Path]:
         """Write each group's annotated source to ``directory/<index>_<name>.py``."""
-        path = Path(directory)
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            written = []
-            for name, text in self.kernel_sources().items():
-                target = path / f"{name}.py"
-                target.write_text(text)
-                written.append(target)
-        except OSError as exc:
-            raise BackendError(f"cannot write kernels to {path}: {exc.strerror}") from None
-        return written
+        return write_kernel_files(self.kernel_sources(), directory, ".py")
 
 
 def lower_program(module: Module, launch: LaunchConfig) -> tuple[Program, list[GroupExec],
                                                                   list[CudaKernel]]:
     """Flatten and lower ``module`` (no target needed: this is pure code generation)."""
-    program = flatten(module)
+    program = flatten(module, "cuda")
     groups: list[GroupExec] = []
     kernels: list[CudaKernel] = []
     lowered_by_func: dict[int, LoweredGroup] = {}

@@ -37,7 +37,7 @@ import numpy as np
 from graphc.errors import ExecutionError
 
 from ..base import bind_inputs
-from ..numba.program import Group, Program
+from ..program import Group, Program
 from ..numba.runtime import concrete_shapes
 from ...ir.core import Func, Value
 from .compiler import storage_dtype

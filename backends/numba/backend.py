@@ -40,11 +40,11 @@ from ...ir.core import Module
 from ...ir.loc import fuse_locs
 from ...ir.printer import print_func
 from ...ir.verifier import verify
-from ..base import Backend, Executable
+from ..base import Backend, Executable, write_kernel_files
 from .cache import default_cache_dir
 from .compiler import CompileReport, KernelCompiler
 from .kernelgen import LoweredGroup, MatmulCall, lower_group
-from .program import Program, flatten
+from ..program import Program, flatten
 from .programgen import HEADER, program_source
 from .rules import SUPPORTED_OPS
 from .runtime import CompiledGroup, ProgramRunner
@@ -169,17 +169,7 @@ class NumbaExecutable(Executable):
 
     def dump_kernels(self, directory: str | os.PathLike) -> list[Path]:
         """Write each group's annotated source to ``directory/<index>_<name>.py``."""
-        path = Path(directory)
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-            written = []
-            for name, text in self.kernel_sources().items():
-                target = path / f"{name}.py"
-                target.write_text(text)
-                written.append(target)
-        except OSError as exc:
-            raise BackendError(f"cannot write kernels to {path}: {exc.strerror}") from None
-        return written
+        return write_kernel_files(self.kernel_sources(), directory, ".py")
 
 
 class NumbaBackend(Backend):
@@ -194,7 +184,7 @@ class NumbaBackend(Backend):
         start = time.perf_counter()
         verify(module)
         self.check_supported(module)
-        program = flatten(module)
+        program = flatten(module, "numba")
         lowered_by_func: dict[int, tuple[LoweredGroup, dict[str, int]]] = {}
         kernels = []
         kid_by_body: dict[str, int] = {}   # identical kernels share one branch

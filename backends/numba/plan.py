@@ -29,7 +29,7 @@ from ..base import resolve_attrs
 from ...ir.core import Func, Node, Value
 from ...ir.types import TensorType, format_shape
 from .kernelgen import LoweredGroup
-from .program import Group, Program
+from ..program import Group, Program
 
 
 @dataclass

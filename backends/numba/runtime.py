@@ -41,7 +41,7 @@ from graphc.errors import ExecutionError
 from ..base import bind_inputs
 from ...ir.core import Func
 from .plan import CompiledGroup, ShapePlan, _where, concrete_shapes
-from .program import Program
+from ..program import Program
 from .workspace import Workspace, _KernelStep, _MatmulStep, _label
 
 __all__ = ["CompiledGroup", "ProgramRunner", "concrete_shapes"]

@@ -40,7 +40,7 @@ from ...ir.core import Value
 from ...ir.types import TensorType
 from .kernelgen import KernelFunction, MatmulCall
 from .plan import CompiledGroup, ShapePlan, _GroupPlan
-from .program import Group
+from ..program import Group
 
 
 def _address(array: np.ndarray) -> int:

@@ -26,10 +26,13 @@ On a GPU the f32 column widens to rtol 1e-5 for transcendental functions
 
 from __future__ import annotations
 
-import numpy as np
-
 from graphc.backends import get_backend
-from graphc.ir import Module, parse_module
+from graphc.ir import Module
+from tests.backends.oracle import as_module, reference
+from tests.backends.oracle import assert_same_results as compare
+
+__all__ = ["ELEMENTWISE_TOL", "REDUCTION_TOL", "SIMULATOR", "as_module", "assert_matches",
+           "assert_same_results", "compile_sim", "reference"]
 
 SIMULATOR = {"target": "simulator"}
 
@@ -39,33 +42,14 @@ REDUCTION_TOL = {"float16": (1e-2, 1e-2), "float32": (1e-5, 1e-5),
                  "float64": (1e-12, 1e-12)}
 
 
-def as_module(module: Module | str) -> Module:
-    return parse_module(module) if isinstance(module, str) else module
-
-
 def compile_sim(module: Module | str, **options):
     return get_backend("cuda").compile(as_module(module), {**SIMULATOR, **options})
-
-
-def reference(module: Module | str, *arrays):
-    return get_backend("interpreter").compile(as_module(module))(*arrays)
 
 
 def assert_same_results(got, want, tol=None) -> None:
     """Compare result tuples: dtypes and shapes exactly, values within ``tol``
     (a {numpy dtype name: (rtol, atol)} table; default: the elementwise one)."""
-    tol = tol or ELEMENTWISE_TOL
-    assert len(got) == len(want)
-    for i, (g, w) in enumerate(zip(got, want)):
-        assert isinstance(g, np.ndarray), f"result {i} is {type(g).__name__}"
-        assert g.dtype == w.dtype, f"result {i}: dtype {g.dtype} != {w.dtype}"
-        assert g.shape == w.shape, f"result {i}: shape {g.shape} != {w.shape}"
-        if w.dtype.kind in "biu":
-            np.testing.assert_array_equal(g, w, err_msg=f"result {i}")
-        else:
-            rtol, atol = tol[w.dtype.name]
-            np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64), rtol=rtol,
-                                       atol=atol, equal_nan=True, err_msg=f"result {i}")
+    compare(got, want, tol or ELEMENTWISE_TOL)
 
 
 def assert_matches(module: Module | str, exe, arrays, tol=None):

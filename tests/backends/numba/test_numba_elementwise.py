@@ -10,15 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.backends.oracle import (COMPARE, ELEMENTWISE_SHAPES as SHAPES, FLOAT_BINARY,
+                                     FLOAT_UNARY, INT_BINARY, INT_UNARY)
 from numba_test_helpers import TOLERANCE, assert_matches, random_array
-
-FLOAT_UNARY = ["neg", "abs", "exp", "log", "sqrt", "rsqrt", "square", "reciprocal", "tanh",
-               "sigmoid", "relu", "erf", "sign", "gelu", "gelu_tanh"]
-INT_UNARY = ["neg", "abs", "square", "relu", "sign"]
-FLOAT_BINARY = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"]
-INT_BINARY = ["add", "sub", "mul", "maximum", "minimum"]
-COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
-SHAPES = [(4, 5), (0, 3), (1, 1), (3, 0), (7, 33)]
 
 
 def _node(op: str, operands: str, dtype: str, shape: str) -> tuple[str, str]:
