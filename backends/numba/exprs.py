@@ -184,10 +184,12 @@ def scalar_like(v: Value) -> bool:
 class Emitter:
     """Builds expressions for values at indices, emitting let-bindings."""
 
-    def __init__(self, ctx: KernelContext, w: SourceWriter, leaves: dict[Value, str]) -> None:
+    def __init__(self, ctx: KernelContext, w: SourceWriter, leaves: dict[Value, str],
+                 written: frozenset[Value] = frozenset()) -> None:
         self.ctx = ctx
         self.w = w
         self.leaves = leaves
+        self.written = written          # arrays this kernel stores: never hoisted
         self.producers = ctx.func.producers
         self.scopes: list[dict] = [{}]
 
@@ -220,9 +222,11 @@ class Emitter:
         hit = self._cached(key)
         if hit is not None:
             return hit
-        if v in self.leaves and _invariant(idx):
+        if v in self.leaves and _invariant(idx) and v not in self.written:
             # read once before the loops: a load LLVM would otherwise repeat
-            # (it cannot prove the kernel's stores leave the array alone)
+            # (it cannot prove the kernel's stores leave the array alone).
+            # An array an earlier stage of this kernel writes is read where it
+            # is used, after that stage has run.
             name = self.ctx.fresh("h")
             self.w.preamble.append(f"{name} = {self.load(v, idx)}")
             self.scopes[0][key] = name

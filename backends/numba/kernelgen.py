@@ -295,8 +295,8 @@ class _GroupLowering:
                 return name_for(v)
 
         leaves = _Leaves()
-        em = Emitter(ctx, w, leaves)
         writes = [v for stage in run for v in stage.values + stage.epilogue]
+        em = Emitter(ctx, w, leaves, frozenset(writes))
         outputs = {v: name_for(v) for v in writes}
         nests = NestWriter(em, outputs)
         if len(run) == 1:
