@@ -253,7 +253,11 @@ class NestWriter:
             return
         value = self.em.bind(result, "r")
         self.store(r, pos, value)
-        self.em.scopes[-1][(r, idx if r.type.rank else ())] = value
+        # an operand read of ``r`` indexes its size-1 dims with "0" (see
+        # ``Emitter.broadcast_index``): both spellings name the local
+        unit = tuple("0" if d == 1 else i for i, d in zip(idx, r.type.shape))
+        for key in {idx, unit}:
+            self.em.scopes[-1][(r, key if r.type.rank else ())] = value
         for v in stage.epilogue:
             self.store(v, pos, self.em.at(v, idx))
 
