@@ -371,8 +371,13 @@ class Emitter:
         x, ind = node.inputs
         axis = normalize_axis(node.attrs["axis"], x.type.rank)
         k = ind.type.rank
-        raw = self.at(ind, tuple(idx[axis:axis + k]))
-        size = self.ctx.dim(x, axis)
+        g = self.checked_index(self.at(ind, tuple(idx[axis:axis + k])), self.ctx.dim(x, axis))
+        return self.at(x, tuple(idx[:axis]) + (g,) + tuple(idx[axis + k:]))
+
+    def checked_index(self, raw: str, size: str) -> str:
+        """A local holding index ``raw`` into an axis of ``size``: a negative
+        index counts from the end; one out of range sets the error flag
+        ``E[0]`` (the runtime raises after the kernel) and reads element 0."""
         g = self.ctx.fresh("g")
         self.ctx.uses_error_flag = True
         self.w.line(f"{g} = I64({raw})")
@@ -383,7 +388,7 @@ class Emitter:
         with self.w.indent():
             self.w.line("E[0] = 1")
             self.w.line(f"{g} = 0")
-        return self.at(x, tuple(idx[:axis]) + (g,) + tuple(idx[axis + k:]))
+        return g
 
     def _move_random_uniform(self, node: Node, v: Value, idx: Index) -> str:
         """A hash of the key and the element's C-order position (see mathlib)."""

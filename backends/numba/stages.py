@@ -384,16 +384,7 @@ class NestWriter:
 
         def level(a: int) -> None:
             if a == rank:
-                g = self.ctx.fresh("g")
-                self.ctx.uses_error_flag = True
-                self.w.line(f"{g} = I64({self.em.at(ind, idx[axis:axis + k])})")
-                self.w.line(f"if {g} < 0:")
-                with self.w.indent():
-                    self.w.line(f"{g} += {size}")
-                self.w.line(f"if {g} < 0 or {g} >= {size}:")
-                with self.w.indent():
-                    self.w.line("E[0] = 1")
-                    self.w.line(f"{g} = 0")
+                g = self.em.checked_index(self.em.at(ind, idx[axis:axis + k]), size)
                 target = idx[:axis] + (g,) + idx[axis + k:]
                 pos = self.em.bind(linear(target, self.ctx.strides(r)), "p")
                 value = self.em.at(upd, idx)

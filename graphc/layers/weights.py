@@ -22,19 +22,21 @@ if TYPE_CHECKING:  # pragma: no cover
     from .base import Layer
 
 
-class Weight:
-    def __init__(self, layer: "Layer", name: str, value: np.ndarray, dtype: DType,
-                 trainable: bool = True) -> None:
-        self.layer = layer
-        self.name = name
-        self.trainable = bool(trainable)
-        self.type = TensorType(dtype, value.shape)
-        self._value = self._checked(value)
+class TypedArray:
+    """A named array whose type (dtype and static shape) never changes: the
+    common part of layer weights and optimizer variables.  ``assign``
+    converts the dtype and checks the shape; subclasses say what they are
+    called in messages (``kind``), how they are named (``path``), and whether
+    the array handed out is read-only."""
+
+    kind = "array"
+    read_only = False
+    type: TensorType
+    _value: np.ndarray
 
     @property
     def path(self) -> str:
-        """``layer_name/weight_name``; models prefix it with the path of nested models."""
-        return f"{self.layer.name}/{self.name}"
+        raise NotImplementedError
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -54,7 +56,7 @@ class Weight:
 
     @property
     def value(self) -> np.ndarray:
-        """The current array (read-only; use ``assign`` to change it)."""
+        """The current array (use ``assign`` to change it)."""
         return self._value
 
     def numpy(self) -> np.ndarray:
@@ -65,19 +67,41 @@ class Weight:
 
     def _checked(self, value: Any) -> np.ndarray:
         try:
-            array = np.array(value, dtype=self.type.dtype.numpy)
+            array = np.array(value, dtype=self.type.dtype.numpy, order="C")
         except (TypeError, ValueError) as exc:
-            raise FrontendError(f"weight '{self.path}' expects a {self.type.dtype.value} array "
-                                f"of shape {format_shape(self.shape)}; received a value numpy "
-                                f"cannot convert ({exc})") from None
+            raise FrontendError(f"{self.kind} '{self.path}' expects a {self.type.dtype.value} "
+                                f"array of shape {format_shape(self.shape)}; received a value "
+                                f"numpy cannot convert ({exc})") from None
         if array.shape != self.shape:
-            raise FrontendError(f"weight '{self.path}' has shape {format_shape(self.shape)}; "
+            raise FrontendError(f"{self.kind} '{self.path}' has shape {format_shape(self.shape)}; "
                                 f"received an array of shape {format_shape(array.shape)}")
-        array.setflags(write=False)
+        if self.read_only:
+            array.setflags(write=False)
         return array
 
     def __repr__(self) -> str:
-        return f"<Weight {self.path} shape={format_shape(self.shape)} dtype={self.dtype}>"
+        return f"<{type(self).__name__} {self.path} shape={format_shape(self.shape)} " \
+               f"dtype={self.dtype}>"
+
+
+class Weight(TypedArray):
+    """A layer's weight; ``value`` is read-only (``assign`` replaces it)."""
+
+    kind = "weight"
+    read_only = True
+
+    def __init__(self, layer: "Layer", name: str, value: np.ndarray, dtype: DType,
+                 trainable: bool = True) -> None:
+        self.layer = layer
+        self.name = name
+        self.trainable = bool(trainable)
+        self.type = TensorType(dtype, value.shape)
+        self._value = self._checked(value)
+
+    @property
+    def path(self) -> str:
+        """``layer_name/weight_name``; models prefix it with the path of nested models."""
+        return f"{self.layer.name}/{self.name}"
 
 
 def make_dtype(dtype: object, what: str) -> DType:
