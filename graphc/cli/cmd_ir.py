@@ -17,6 +17,7 @@ from graphc.errors import GraphcError, InputError
 from ..backends import get_backend
 from ..ir import Module, print_module, verify
 from ..ir.types import format_shape
+from ..passes import run_pipeline
 from .loading import load_model_object, load_model_ref, load_module, read_array, write_array
 
 
@@ -42,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "a Python model reference; a model's weights are bound from the model")
     run.add_argument("--backend", "-b", default="interpreter", help="backend name "
                      "(default: interpreter; `graphc backends` lists them)")
+    run.add_argument("-p", "--passes", dest="pipeline", default="O0", metavar="PIPELINE",
+                     help="pass pipeline to run before compiling (default: O0, the model "
+                          "as written; `graphc passes` lists them)")
     run.add_argument("-i", "--input", action="append", default=[], metavar="NAME=PATH.npy",
                      help="bind an input by parameter name (repeatable)")
     run.add_argument("-o", "--output-dir", metavar="DIR",
@@ -143,7 +147,7 @@ def run_run(args: argparse.Namespace) -> int:
     if not backend.is_available():
         raise GraphcError(f"backend '{backend.name}' is not available here: "
                           f"{backend.unavailable_reason()}")
-    executable = backend.compile(module)
+    executable = backend.compile(run_pipeline(module, args.pipeline))
     if getattr(args, "dump_kernels", None):
         dump_kernels(executable, args.dump_kernels)
     results = executable(*gather_inputs(module, args, loaded.defaults))

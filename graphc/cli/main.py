@@ -18,9 +18,9 @@ from typing import Sequence
 from graphc import __version__
 from graphc.errors import GraphcError, ParseError
 
-from . import cmd_grad, cmd_info, cmd_ir, cmd_opt, cmd_plot
+from . import cmd_bench, cmd_grad, cmd_info, cmd_ir, cmd_opt, cmd_plot
 
-COMMAND_MODULES = [cmd_ir, cmd_info, cmd_opt, cmd_plot, cmd_grad]
+COMMAND_MODULES = [cmd_ir, cmd_info, cmd_opt, cmd_bench, cmd_plot, cmd_grad]
 
 
 class _Parser(argparse.ArgumentParser):
