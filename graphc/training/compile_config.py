@@ -136,20 +136,23 @@ class TrainingConfig:
         return names
 
     def step(self, model: Any, kind: str, targets: Sequence[TensorType],
-             seed: Any = None) -> TrainStep:
-        """The train (``kind="train"``) or eval step for targets of ``targets``; a train
-        step draws its random keys from the generator ``seed``."""
+             seed: Any = None, weighted: Sequence[bool] = ()) -> TrainStep:
+        """The train (``kind="train"``) or eval step for targets of ``targets`` (and
+        per-sample loss weights for the outputs ``weighted`` marks); a train step
+        draws its random keys from the generator ``seed``."""
+        weighted = tuple(weighted) if any(weighted) else ()
         key = (kind, model._structure_key(), tuple(id(w) for w in model.trainable_weights),
-               tuple(targets))
+               tuple(targets), weighted)
         found = self._steps.get(key)
         if found is None:
             if kind == "train":
                 found = build_train_step(model, optimizer=self.optimizer, specs=self.specs,
                                          targets=targets, backend=self.backend,
-                                         passes=self.passes)
+                                         passes=self.passes, weighted=weighted)
             else:
                 found = build_eval_step(model, self.specs, targets=targets,
-                                        backend=self.backend, passes=self.passes)
+                                        backend=self.backend, passes=self.passes,
+                                        weighted=weighted)
             self._steps[key] = found
         if seed is not None:
             found.use_generator(seed)

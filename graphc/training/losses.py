@@ -260,6 +260,8 @@ def _conform_weight(weight: Any, per_sample: Any) -> Any:
         weight = as_tensor(weight, per_sample, "sample_weight")
         if weight.ndim > per_sample.ndim:
             weight = ops.squeeze(weight, -1)
+        if 0 < weight.ndim < per_sample.ndim:     # (N,) weighs the samples of (N, T, ...)
+            weight = ops.expand_dims(weight, list(range(weight.ndim, per_sample.ndim)))
         return weight
     weight = np.asarray(weight, dtype=np.asarray(per_sample).dtype)
     return weight.reshape(weight.shape[:np.ndim(per_sample)])

@@ -97,28 +97,34 @@ class TrainingMixin:
             verbose: Any = "auto", callbacks: Any = None, validation_split: float = 0.0,
             validation_data: Any = None, shuffle: bool = True, initial_epoch: int = 0,
             validation_batch_size: int | None = None, validation_freq: int = 1,
-            seed: Any = None, debug_nans: bool = False) -> Any:
+            seed: Any = None, debug_nans: bool = False, sample_weight: Any = None,
+            class_weight: Any = None) -> Any:
         """Train for ``epochs``; returns a ``History``.  ``seed`` (int or
         ``graphc.random.SeedGenerator``) fixes shuffling and dropout; ``debug_nans``
-        locates the op that produced a non-finite loss."""
+        locates the op that produced a non-finite loss; ``sample_weight`` (per
+        sample, per output like ``y``) and ``class_weight`` (``{class: weight}``)
+        weigh each sample's loss."""
         from .trainer import fit
         return fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
                    validation_data, shuffle, initial_epoch, validation_batch_size,
-                   validation_freq, seed, debug_nans)
+                   validation_freq, seed, debug_nans, sample_weight, class_weight)
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
-                 verbose: Any = "auto", callbacks: Any = None, return_dict: bool = False) -> Any:
+                 verbose: Any = "auto", callbacks: Any = None, return_dict: bool = False,
+                 sample_weight: Any = None) -> Any:
         """The loss (and metrics) on ``x``/``y``: a float, a list, or a dict."""
         from .trainer import evaluate
-        return evaluate(self, x, y, batch_size, verbose, callbacks, return_dict)
+        return evaluate(self, x, y, batch_size, verbose, callbacks, return_dict, sample_weight)
 
-    def train_on_batch(self, x: Any, y: Any, return_dict: bool = False) -> Any:
+    def train_on_batch(self, x: Any, y: Any, return_dict: bool = False,
+                       sample_weight: Any = None, class_weight: Any = None) -> Any:
         from .trainer import train_on_batch
-        return train_on_batch(self, x, y, return_dict)
+        return train_on_batch(self, x, y, return_dict, sample_weight, class_weight)
 
-    def test_on_batch(self, x: Any, y: Any, return_dict: bool = False) -> Any:
+    def test_on_batch(self, x: Any, y: Any, return_dict: bool = False,
+                      sample_weight: Any = None) -> Any:
         from .trainer import test_on_batch
-        return test_on_batch(self, x, y, return_dict)
+        return test_on_batch(self, x, y, return_dict, sample_weight)
 
     def predict_on_batch(self, x: Any) -> Any:
         leaves = flatten(x)

@@ -13,7 +13,8 @@
 
 The result is a ``TrainStep`` around one ``StagedProgram`` whose Func has
 
-* parameters: the model inputs, the targets, then (in order of first use)
+* parameters: the model inputs, the targets, the per-sample loss weights
+  (outputs trained with ``sample_weight``/``class_weight``), then (in order of first use)
   every weight, the random key (when something draws), the learning rate and
   the optimizer state; ``param_roles`` names the role of each;
 * results: ``loss``, one loss per output when there are several, the metric
@@ -86,15 +87,19 @@ def trace_model(tracer: StagedTracer, model: Any, inputs: list[Traced],
 
 
 def _loss_and_stats(specs: Sequence[OutputSpec], ys: Sequence[Traced | None],
-                    outputs: Sequence[Traced]) -> tuple[Traced, list[Traced], list[Traced]]:
+                    outputs: Sequence[Traced], ws: Sequence[Traced | None]
+                    ) -> tuple[Traced, list[Traced], list[Traced]]:
+    """The weighted total loss, each output's loss and the metric statistics;
+    ``ws`` holds each output's per-sample loss weights (None: unweighted).
+    Metrics are not weighted (``sample_weight`` weighs the loss, as in Keras)."""
     total = None
     per_output: list[Traced] = []
     stats: list[Traced] = []
-    for spec, y, out in zip(specs, ys, outputs):
+    for spec, y, out, w in zip(specs, ys, outputs, ws):
         if y is None:
             continue
         try:
-            value = spec.loss(y, out) if spec.loss is not None else None
+            value = spec.loss(y, out, sample_weight=w) if spec.loss is not None else None
             stats.extend(s for m in spec.metrics for s in m.stats(y, out))
         except ShapeError as exc:
             raise ShapeError(f"output '{spec.name}': {exc}") from None
@@ -173,29 +178,38 @@ class TrainStep:
 
 def _begin(model: Any, specs: Sequence[OutputSpec], name: str, training: bool,
            targets: Sequence[TensorType | None] | None, seed: Any, backend: Any,
-           passes: Any) -> tuple[StagedTracer, list[Traced], list[Traced | None]]:
+           passes: Any, weighted: Sequence[bool] = ()
+           ) -> tuple[StagedTracer, list[Traced], list[Traced | None], list[Traced | None]]:
+    """A tracer with the step's data parameters: the inputs, the targets, then a
+    float32 per-sample weight for each output ``weighted`` marks."""
     tracer = StagedTracer(name, training=training, seed=seed, backend=backend, passes=passes)
     xs = [tracer.arg(t.type, model.input_names[i]) for i, t in enumerate(model.graph.inputs)]
     types = list(targets) if targets is not None else [target_type(s) for s in specs]
     if len(types) != len(specs):
         raise FrontendError(f"{len(types)} target types given for {len(specs)} outputs")
     ys = [None if t is None else tracer.arg(t, f"target_{s.name}") for t, s in zip(types, specs)]
-    return tracer, xs, ys
+    batch = model.graph.inputs[0].type.shape[0] if model.graph.inputs else "N"
+    flags = list(weighted) + [False] * (len(specs) - len(weighted))
+    ws = [tracer.arg(TensorType("f32", (batch,)), f"sample_weight_{s.name}") if flag else None
+          for s, flag in zip(specs, flags)]
+    return tracer, xs, ys, ws
 
 
 def build_train_step(model: Any, loss: Any = None, optimizer: Any = None,
                      metrics: Sequence[Any] = (), loss_weights: Any = None, *,
                      specs: list[OutputSpec] | None = None,
                      targets: Sequence[TensorType] | None = None, seed: Any = None,
-                     backend: Any = None, passes: Any = ...) -> TrainStep:
+                     backend: Any = None, passes: Any = ...,
+                     weighted: Sequence[bool] = ()) -> TrainStep:
     """One compiled train step of ``model`` (see the module doc)."""
     from .compile_config import output_specs
     specs = specs if specs is not None else output_specs(model, loss, metrics, loss_weights)
     optimizer = get_optimizer(optimizer if optimizer is not None else "rmsprop")
-    tracer, xs, ys = _begin(model, specs, "train_step", True, targets, seed, backend, passes)
+    tracer, xs, ys, ws = _begin(model, specs, "train_step", True, targets, seed, backend,
+                                passes, weighted)
     with activate(tracer):
         outputs = trace_model(tracer, model, xs, training=True)
-        total, per_output, stats = _loss_and_stats(specs, ys, outputs)
+        total, per_output, stats = _loss_and_stats(specs, ys, outputs, ws)
         weights = model.trainable_weights
         if not weights:
             raise FrontendError(f"model '{model.name}' has no trainable weights to train")
@@ -208,12 +222,13 @@ def build_train_step(model: Any, loss: Any = None, optimizer: Any = None,
 
 def build_eval_step(model: Any, specs: list[OutputSpec], *,
                     targets: Sequence[TensorType] | None = None, backend: Any = None,
-                    passes: Any = ...) -> TrainStep:
+                    passes: Any = ..., weighted: Sequence[bool] = ()) -> TrainStep:
     """The loss and metric statistics of ``model`` in inference mode."""
-    tracer, xs, ys = _begin(model, specs, "eval_step", False, targets, None, backend, passes)
+    tracer, xs, ys, ws = _begin(model, specs, "eval_step", False, targets, None, backend,
+                                passes, weighted)
     with activate(tracer):
         outputs = trace_model(tracer, model, xs, training=False)
-        total, per_output, stats = _loss_and_stats(specs, ys, outputs)
+        total, per_output, stats = _loss_and_stats(specs, ys, outputs, ws)
     results = [total] + (per_output if len(per_output) > 1 else []) + stats
     return TrainStep(tracer.finish(results, "eval_step"), specs, len(xs), len(per_output),
                      len(stats))

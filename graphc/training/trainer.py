@@ -6,6 +6,10 @@ compile time never shows up in the progress bar), then per epoch: order the
 samples (``data.epoch_order`` from the seed, when shuffling), run the step
 once per batch, accumulate the logs, validate, and call the callbacks.
 
+``sample_weight`` / ``class_weight`` weigh each sample's loss (``data.py``
+turns them into per-sample weights, the step takes them as parameters); the
+reported loss is then the weighted loss, metrics stay unweighted.
+
 Logs are exact epoch averages: each batch's mean loss is weighted by its
 number of samples, and metrics sum their batch statistics (``metrics.py``).
 
@@ -107,7 +111,7 @@ def _nonfinite(step: TrainStep, loss: float, epoch: int, epochs: int, batch: int
 
 def run_eval(model: Any, config: TrainingConfig, data: Dataset, batch_size: int,
              callbacks: CallbackList | None, prefix: str = "") -> dict[str, float]:
-    step = config.step(model, "eval", data.target_types(model))
+    step = config.step(model, "eval", data.target_types(model), weighted=data.weighted)
     acc = LogAccumulator(config, prefix)
     if callbacks is not None:
         callbacks.on_test_begin()
@@ -129,19 +133,22 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
         initial_epoch: int = 0, validation_batch_size: int | None = None,
         validation_freq: int = 1, seed: int | SeedGenerator | None = None,
-        debug_nans: bool = False) -> History:
+        debug_nans: bool = False, sample_weight: Any = None,
+        class_weight: Any = None) -> History:
     config = _require_config(model, "fit", x)
     batch_size = check_batch_size(batch_size, "fit")
     verbose = check_verbose(verbose)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise FrontendError(f"fit: epochs must be a non-negative int. Received: {epochs!r}")
-    data = prepare(model, config.specs, x, y, "fit")
+    data = prepare(model, config.specs, x, y, "fit", sample_weight, class_weight)
     validation = None
     if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise FrontendError("fit: validation_data must be a tuple (x_val, y_val)")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise FrontendError("fit: validation_data must be a tuple (x_val, y_val) or "
+                                "(x_val, y_val, sample_weight_val)")
         validation = prepare(model, config.specs, validation_data[0], validation_data[1],
-                             "fit validation_data")
+                             "fit validation_data",
+                             validation_data[2] if len(validation_data) == 3 else None)
     elif validation_split:
         if not 0 < validation_split < 1:
             raise FrontendError(f"fit: validation_split must be in (0, 1). Received: "
@@ -149,10 +156,11 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
         data, validation = data.split(validation_split)
     seeds = generator_from(seed) if seed is not None else \
         SeedGenerator(int(default_generator().next_key()))  # set_seed() reproduces it
-    step = config.step(model, "train", data.target_types(model), seeds)
+    step = config.step(model, "train", data.target_types(model), seeds, data.weighted)
     step.executable  # noqa: B018 - compile now, not inside the first epoch's timing
     if validation is not None:
-        config.step(model, "eval", validation.target_types(model)).executable  # noqa: B018
+        config.step(model, "eval", validation.target_types(model),  # noqa: B018
+                    weighted=validation.weighted).executable
     history = History()
     extra = [ProgbarLogger(verbose)] if verbose else []
     steps = data.steps(batch_size)
@@ -188,10 +196,10 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
 
 def evaluate(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
              verbose: Any = "auto", callbacks: Sequence[Any] | None = None,
-             return_dict: bool = False) -> Any:
+             return_dict: bool = False, sample_weight: Any = None) -> Any:
     config = _require_config(model, "evaluate", x)
     check_verbose(verbose)
-    data = prepare(model, config.specs, x, y, "evaluate")
+    data = prepare(model, config.specs, x, y, "evaluate", sample_weight)
     cbs = CallbackList(list(callbacks or []), model, {"verbose": verbose})
     logs = run_eval(model, config, data, check_batch_size(batch_size, "evaluate"), cbs)
     return logs if return_dict else _as_result(logs)
@@ -202,11 +210,13 @@ def _as_result(logs: dict[str, float]) -> Any:
     return values[0] if len(values) == 1 else values
 
 
-def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any:
+def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False,
+                   sample_weight: Any = None, class_weight: Any = None) -> Any:
     """One training step on exactly this data (no shuffling, one batch)."""
     config = _require_config(model, "train_on_batch", x)
-    data = prepare(model, config.specs, x, y, "train_on_batch")
-    step = config.step(model, "train", data.target_types(model), default_generator())
+    data = prepare(model, config.specs, x, y, "train_on_batch", sample_weight, class_weight)
+    step = config.step(model, "train", data.target_types(model), default_generator(),
+                       data.weighted)
     acc = LogAccumulator(config)
     xs, ys = next(data.batches(data.count))
     (loss, per_output, stats), pending = step.run(xs, ys, commit=False)
@@ -219,8 +229,9 @@ def train_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any
     return logs if return_dict else _as_result(logs)
 
 
-def test_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False) -> Any:
+def test_on_batch(model: Any, x: Any, y: Any, return_dict: bool = False,
+                  sample_weight: Any = None) -> Any:
     config = _require_config(model, "test_on_batch", x)
-    data = prepare(model, config.specs, x, y, "test_on_batch")
+    data = prepare(model, config.specs, x, y, "test_on_batch", sample_weight)
     logs = run_eval(model, config, data, data.count, None)
     return logs if return_dict else _as_result(logs)
