@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from graphc.errors import LoweringError
+from graphc.errors import BackendError, LoweringError
 
 from .cache import OBJECT, SOURCE, KernelCache, read_manifest
 from .loader import load_program
@@ -175,7 +175,10 @@ class KernelCompiler:
         symbol = manifest.get("symbol") if manifest else None
         if not isinstance(symbol, str) or (directory / SOURCE).read_text() != source:
             return None
-        return load_program((directory / OBJECT).read_bytes(), symbol)
+        try:
+            return load_program((directory / OBJECT).read_bytes(), symbol)
+        except BackendError:    # an entry this process cannot link: rebuilt and replaced
+            return None
 
 
 _LOCK = threading.RLock()

@@ -102,8 +102,13 @@ def undefined_symbols(obj: bytes) -> list[str] | None:
 
 
 def _register_numba_helpers() -> None:
+    """Make numba's C helpers and its runtime (``NRT_*``: a kernel that builds
+    a small array inside, such as the float32 erf's coefficient table, frees
+    it through NRT) resolvable by the engine that loads cached code."""
     from numba.core.registry import cpu_target
-    cpu_target.target_context   # creating numba's CPU context registers its C helpers
+    from numba.core.runtime import nrt
+    context = cpu_target.target_context   # creating numba's CPU context registers its helpers
+    nrt.rtsys.initialize(context)
 
 
 def _check_symbols(obj: bytes) -> None:

@@ -194,12 +194,14 @@ def sigmoid_f32(x):
     return x if x != x else y
 
 
-def _erf_series_coefficients(terms: int) -> np.ndarray:
+def _erf_series_coefficients(terms: int) -> tuple[float, ...]:
     """Coefficients of erf(x)/x as a polynomial in x*x, highest power first:
-    2/sqrt(pi) * (-1)^n / (n! (2n+1))."""
+    2/sqrt(pi) * (-1)^n / (n! (2n+1)).  A tuple, not an array: iterating a
+    global array would make the compiled code call numba's runtime (NRT),
+    which a process loading cached kernels without numba does not have."""
     coef = [(-1.0) ** n / (math.factorial(n) * (2 * n + 1)) * 2.0 / math.sqrt(math.pi)
             for n in range(terms)]
-    return np.array(coef[::-1], dtype=np.float64)
+    return tuple(float(c) for c in coef[::-1])
 
 
 _ERF_SERIES = _erf_series_coefficients(28)

@@ -182,6 +182,8 @@ def fit(model: Any, x: Any = None, y: Any = None, batch_size: int | None = None,
             pending.commit()
             acc.add(len(xs[0]), _step_losses(step, loss, per_output), stats)
             cbs.on_train_batch_end(b, acc.logs())
+            if model.stop_training:     # a callback may stop in the middle of an epoch
+                break
         logs = acc.logs()
         if validation is not None and (epoch + 1) % validation_freq == 0:
             logs.update(run_eval(model, config, validation,

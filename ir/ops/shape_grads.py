@@ -59,8 +59,13 @@ def slice_vjp(b, node, g):
     current = g
     for ax, start, stop, step in zip(axes, node.attrs["starts"], node.attrs["stops"], steps):
         dim = x.shape[ax]
-        if current.type.shape[ax] == dim:
-            continue  # the whole axis was taken
+        if current.type.shape[ax] == dim and step in (None, 1):
+            continue  # the whole axis was taken, in order
+        if current.type.shape[ax] == dim and step == -1:
+            # the whole axis reversed: reversing the cotangent puts it back in place
+            current = b.emit("slice", current, axes=(ax,), starts=(None,), stops=(None,),
+                             steps=(-1,))
+            continue
         if not isinstance(dim, int):
             raise GraphcError(f"cannot differentiate a partial slice of the symbolic axis {ax} "
                               f"of {x}: its positions are unknown until run time")

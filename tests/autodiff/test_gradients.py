@@ -187,6 +187,10 @@ MOVEMENT_CASES = [
     ("slice", [(5, 6)], {"axes": (0, 1), "starts": (1, None), "stops": (None, -1),
                          "steps": (2, 1)}),
     ("slice", [(6,)], {"axes": (0,), "starts": (None,), "stops": (None,), "steps": (-2,)}),
+    # whole axes reversed: the same length as the input, in the opposite order
+    ("slice", [(5, 6)], {"axes": (0,), "starts": (None,), "stops": (None,), "steps": (-1,)}),
+    ("slice", [(5, 6)], {"axes": (1, 0), "starts": (None, 1), "stops": (None, 4),
+                         "steps": (-1, 1)}),
     ("expand_dims", [(2, 3)], {"axes": (0, -1)}),
     ("squeeze", [(2, 1, 3, 1)], {"axes": (1, -1)}),
     ("squeeze", [(1, 3, 1)], {"axes": None}),

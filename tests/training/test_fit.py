@@ -121,6 +121,23 @@ def test_callback_hooks_order_and_stop_training():
                               "on_train_batch_end", "on_epoch_end", "on_train_end"]
 
 
+def test_stop_training_in_the_middle_of_an_epoch_stops_after_that_batch():
+    x, y = blobs(60)
+    model = compiled(small_mlp(), optimizer=graphc.optimizers.SGD(0.1))
+    seen = []
+
+    class StopAtThirdBatch(callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(batch)
+            if batch == 2:
+                self.model.stop_training = True
+
+    history = model.fit(x, y, batch_size=10, epochs=3, verbose=0, shuffle=False,
+                        callbacks=[StopAtThirdBatch()])
+    assert seen == [0, 1, 2] and len(history.epoch) == 1
+    assert int(model.optimizer.iterations.value) == 3     # three steps ran, no more
+
+
 def test_early_stopping_restores_the_best_weights():
     x, y = blobs(40)
     model = compiled(small_mlp(), optimizer=graphc.optimizers.SGD(0.5))

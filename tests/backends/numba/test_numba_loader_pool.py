@@ -3,6 +3,7 @@ object) and the two kernel pools (native and the Python fallback)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -13,9 +14,11 @@ import threading
 import numpy as np
 import pytest
 
+from graphc.backends import get_backend
 from graphc.backends.numba import loader, nativepool
 from graphc.backends.numba.threads import KernelPool
 from graphc.errors import BackendError
+from graphc.ir import parse_module
 
 
 def _object_calling(symbol: str) -> bytes:
@@ -80,6 +83,51 @@ def test_warm_process_never_imports_numba(tmp_path):
     assert cold["compiled"] == 1 and cold["numba"]
     assert warm["compiled"] == 0 and not warm["numba"]
     assert warm["sum"] == cold["sum"]
+
+
+def test_warm_process_links_kernels_that_need_numbas_runtime(tmp_path):
+    # exact gelu's float32 erf links numba's runtime helpers (NRT_*): the loader
+    # provides them in a process that starts from the cache
+    script = textwrap.dedent(f"""
+        import json, numpy as np
+        from graphc.backends import get_backend
+        from graphc.ir import parse_module
+        text = {GELU!r}.replace(" {{approximate = true}}", "")
+        exe = get_backend("numba").compile(parse_module(text))
+        out = exe(np.linspace(-3, 3, 1000, dtype=np.float32))[0]
+        print(json.dumps({{"compiled": exe.compile_report.compiled,
+                          "disk": exe.compile_report.from_disk, "sum": float(out.sum())}}))
+    """)
+    env = dict(os.environ, GRAPHC_CACHE_DIR=str(tmp_path))
+    cold, warm = (json.loads(subprocess.run([sys.executable, "-c", script], env=env, check=True,
+                                            capture_output=True, text=True).stdout)
+                  for _ in range(2))
+    assert cold["compiled"] == 1
+    assert warm["compiled"] == 0 and warm["disk"] == 1 and warm["sum"] == cold["sum"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads ELF objects")
+def test_a_cache_entry_that_cannot_be_linked_is_rebuilt(tmp_path):
+    from graphc.backends.numba.compiler import clear_memory_cache
+    backend = get_backend("numba")
+    module = parse_module(GELU)
+    x = np.linspace(-3, 3, 50, dtype=np.float32)
+    clear_memory_cache()
+    want = backend.compile(module, {"cache_dir": str(tmp_path)})(x)[0]
+    (entry,) = [p for p in (tmp_path / "numba-v2").glob("*/*") if p.is_dir()]
+    # a well-formed entry (digests match) whose object needs a symbol no process has
+    obj = _object_calling("graphc_no_such_function")
+    (entry / "program.o").write_bytes(obj)
+    manifest = json.loads((entry / "manifest.json").read_text())
+    manifest["symbol"] = "graphc_test_entry"
+    manifest["files"]["program.o"] = hashlib.sha256(obj).hexdigest()
+    (entry / "manifest.json").write_text(json.dumps(manifest))
+    clear_memory_cache()
+    again = backend.compile(module, {"cache_dir": str(tmp_path)})
+    assert again.compile_report.compiled == 1 and again.compile_report.from_disk == 0
+    np.testing.assert_array_equal(again(x)[0], want)
+    clear_memory_cache()
+    assert backend.compile(module, {"cache_dir": str(tmp_path)}).compile_report.from_disk == 1
 
 
 def _record_pool(pool, extent: int, work: int) -> np.ndarray:
