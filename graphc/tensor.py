@@ -21,8 +21,11 @@ equality.
 from __future__ import annotations
 
 import itertools
+import numbers
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from graphc.errors import FrontendError
 
@@ -42,6 +45,14 @@ def keras_shape(t: TensorType) -> tuple[int | None, ...]:
 def _ops() -> Any:
     from . import ops  # late: graphc.ops builds on this module
     return ops
+
+
+def _identity_operand(other: Any, symbol: str, op: str) -> Any:
+    if not isinstance(other, (numbers.Number, np.ndarray, np.generic)):
+        return other
+    raise FrontendError(f"'tensor {symbol} value' on a graphc tensor compares identity, not "
+                        f"elements (as on Keras tensors); use graphc.ops.{op}(x, value) for "
+                        f"an elementwise comparison. Received: {type(other).__name__}")
 
 
 class TensorOperators:
@@ -109,6 +120,23 @@ class TensorOperators:
 
     def __getitem__(self, key: Any) -> Any:
         return _ops().get_item(self, key)
+
+    # ``==`` and ``!=`` keep their identity meaning (as on Keras tensors), so tensors
+    # can sit in lists and be compared by the code that builds graphs.  Comparing a
+    # tensor with a number or an array would silently give False/True there; it is
+    # an error that names the elementwise op instead.
+    def __eq__(self, other: Any) -> bool:
+        return self is _identity_operand(other, "==", "equal")
+
+    def __ne__(self, other: Any) -> bool:
+        return self is not _identity_operand(other, "!=", "not_equal")
+
+    __hash__ = object.__hash__
+
+    @property
+    def T(self) -> Any:
+        """All axes reversed (``transpose``), as ``numpy.ndarray.T``."""
+        return _ops().transpose(self)
 
     def __bool__(self) -> bool:
         raise FrontendError("a graphc tensor has no truth value while a model is being built "

@@ -4,7 +4,7 @@ Every function works on symbolic tensors (becoming an op node of a
 Functional model), on values traced inside a layer's ``call`` (emitting IR
 nodes), and on numpy arrays (run eagerly by the reference interpreter).  See
 ``dispatch.py`` for how, ``operands.py`` for the dtype rules, ``math.py``
-and ``shape.py`` for the ops themselves.  Activations that are compositions
+and ``movement.py`` for the ops themselves.  Activations that are compositions
 of core ops (``elu``, ``selu``, ``silu`` ...) live in ``graphc.activations``
 and are re-exported here.
 """
@@ -17,8 +17,8 @@ from .math import (abs, add, argmax, cast, clip, divide, dot, equal, erf, exp, g
                    min, minimum, multiply, negative, not_equal, power, reciprocal, relu, rsqrt,
                    sigmoid, sign, softmax, sqrt, square, std, subtract, sum, tanh, true_divide,
                    var, where)
-from .shape import (broadcast_to, concat, concatenate, expand_dims, get_item, reshape, squeeze,
-                    stack, take, transpose)
+from .movement import (broadcast_to, concat, concatenate, expand_dims, get_item, reshape,
+                       shape, squeeze, stack, take, transpose)
 
 __all__ = [
     "OpNode", "abs", "add", "argmax", "broadcast_to", "cast", "clip", "concat", "concatenate",
@@ -26,7 +26,7 @@ __all__ = [
     "graphc_op", "greater", "greater_equal", "hard_sigmoid", "leaky_relu", "less", "less_equal",
     "log", "log_softmax", "matmul", "max", "maximum", "mean", "min", "minimum", "mish",
     "multiply", "negative", "not_equal", "power", "reciprocal", "relu", "relu6", "reshape",
-    "rsqrt", "selu", "sigmoid", "sign", "silu", "softmax", "softplus", "softsign", "sqrt",
+    "rsqrt", "selu", "shape", "sigmoid", "sign", "silu", "softmax", "softplus", "softsign", "sqrt",
     "square", "squeeze", "stack", "std", "subtract", "sum", "swish", "take", "tanh",
     "transpose", "true_divide", "var", "where",
 ]

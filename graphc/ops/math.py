@@ -15,7 +15,7 @@ from ..ir.dtypes import DType, dtype_of
 from ..tracing import Traced
 from .dispatch import graphc_op
 from .operands import cast as cast_to
-from .operands import floating, operand, operands
+from .operands import find_tracer, floating, operand, operands
 
 
 def _unary(name: str, ir_op: str, float_only: bool, doc: str) -> Callable[..., Any]:
@@ -84,10 +84,11 @@ dot = matmul
 @graphc_op("where")
 def where(condition: Any, x1: Any, x2: Any) -> Traced:
     """``x1`` where ``condition`` else ``x2`` (a non-bool condition means ``!= 0``)."""
-    cond = operand(condition)
+    tracer = find_tracer(condition, x1, x2)   # the condition may be a constant
+    (cond,) = operands(condition, tracer=tracer)
     if cond.dtype != DType.bool:
         cond = cond.tracer.emit("ne", *operands(cond, 0))
-    a, b = operands(x1, x2, tracer=cond.tracer)
+    a, b = operands(x1, x2, tracer=tracer)
     return a.tracer.emit("where", cond, a, b)
 
 

@@ -115,15 +115,21 @@ def uses_graph_config(layer_class: type) -> bool:
         layer_class.__init__ in (Model.__init__, Sequential.__init__)
 
 
-def config_in_context(layer: Layer, ctx: SaveContext, prefix: str) -> dict:
+def config_in_context(layer: Layer, ctx: SaveContext, prefix: str,
+                      base: bool = False) -> dict:
     """The config of ``layer``: its graph for Functional/Sequential models, the
     constructor arguments for a model subclass with its own constructor (and no
-    get_config of its own), else what its ``get_config`` returns."""
+    get_config of its own), else what its ``get_config`` returns.  ``base``
+    asks for what ``Model.get_config`` itself gives, ignoring an override (the
+    override calls it as ``super().get_config()``)."""
     from ..models.model import Model
-    if uses_graph_config(type(layer)):
+    from ..models.sequential import Sequential
+    graph = uses_graph_config(type(layer)) or (
+        base and type(layer).__init__ in (Model.__init__, Sequential.__init__))
+    if graph:
         from .model_config import graph_config
         return graph_config(layer, ctx, prefix)
-    if isinstance(layer, Model) and type(layer).get_config is Model.get_config:
+    if isinstance(layer, Model) and (base or type(layer).get_config is Model.get_config):
         return layer_config(layer)
     config = layer.get_config()
     if not isinstance(config, dict):

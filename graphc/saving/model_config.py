@@ -45,18 +45,19 @@ def sequential_config(model: Any, ctx: SaveContext, prefix: str) -> dict:
     return {"name": model.name, "trainable": bool(model.trainable), "layers": entries}
 
 
-def top_config(model: Layer, ctx: SaveContext | None = None) -> dict:
+def top_config(model: Layer, ctx: SaveContext | None = None, base: bool = False) -> dict:
     """The config of ``model`` at the top of a save.  Paths of its layers start
     with the model's name (``m/dense``), as they do when it is rebuilt."""
     ctx = ctx or SaveContext()
     ctx.paths[id(model)] = model.name
     ctx.objects[model.name] = model
-    return config_in_context(model, ctx, model.name + "/")
+    return config_in_context(model, ctx, model.name + "/", base)
 
 
 def model_config(model: Any) -> dict:
-    """``Model.get_config()``."""
-    return top_config(model)
+    """``Model.get_config()``: the base class's config, also when a subclass
+    overrides ``get_config`` and calls it through ``super()``."""
+    return top_config(model, base=True)
 
 
 def model_entry(model: Layer) -> dict:

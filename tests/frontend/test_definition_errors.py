@@ -127,7 +127,7 @@ def test_op_node_errors_wrap_the_ir_rule():
     ((slice(None), 9), ShapeError, "index 9 is out of range for axis 1 of (N, 4) (size 4)"),
     ((slice(None), slice(None, None, 0)), ShapeError, "slice step cannot be zero"),
     ((Ellipsis, Ellipsis), FrontendError, "only have a single ellipsis"),
-    ((slice(None), True), FrontendError, "boolean indices are not supported"),
+    ((slice(None), True), FrontendError, "boolean (mask) indices are not supported"),
     (([0], [1]), FrontendError, "only one integer-array index"),
     ((slice(None), slice(0.5, None)), FrontendError, "slice bounds must be ints"),
     ((slice(None), [0.5]), FrontendError, "indices must be integers"),

@@ -125,13 +125,14 @@ def take(x: Any, indices: Any, axis: int | None = None) -> Traced:
 
 def _expand_key(key: Any, rank: int) -> list[Any]:
     items = list(key) if isinstance(key, tuple) else [key]
-    if builtins.sum(item is Ellipsis for item in items) > 1:
+    ellipses = [i for i, item in enumerate(items) if item is Ellipsis]  # identity: items
+    if len(ellipses) > 1:                                               # may be arrays
         raise FrontendError("an index can only have a single ellipsis ('...')")
     used = builtins.sum(item is not None and item is not Ellipsis for item in items)
     if used > rank:
         raise ShapeError(f"too many indices for a tensor of rank {rank}: {used} were given")
-    if Ellipsis in items:
-        at = items.index(Ellipsis)
+    if ellipses:
+        at = ellipses[0]
         items[at:at + 1] = [slice(None)] * (rank - used)
     else:
         items += [slice(None)] * (rank - used)
@@ -140,6 +141,27 @@ def _expand_key(key: Any, rank: int) -> list[Any]:
 
 def _is_int(item: Any) -> bool:
     return isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_))
+
+
+def _is_bool_index(item: Any) -> bool:
+    """A bool, a bool array or list, or a bool tensor."""
+    dtype = getattr(item, "dtype", None)
+    if dtype is not None:
+        return str(dtype) in ("bool", "DType.bool") or dtype == DType.bool
+    if isinstance(item, (bool, np.bool_)):
+        return True
+    return isinstance(item, (list, tuple)) and len(item) > 0 and \
+        all(isinstance(v, (bool, np.bool_)) for v in item)
+
+
+def shape(x: Any) -> tuple:
+    """The shape of ``x`` as a tuple: ints, and None for a dimension known only when
+    the model runs (the batch); a numpy array's own shape."""
+    if isinstance(x, np.ndarray):
+        return x.shape
+    if hasattr(x, "shape") and isinstance(x.shape, tuple):
+        return tuple(x.shape)
+    return np.shape(x)
 
 
 @graphc_op("get_item")
@@ -173,8 +195,10 @@ def get_item(x: Any, key: Any) -> Traced:
                 raise ShapeError(f"index {int(item)} is out of range for axis {axis} of "
                                  f"{format_shape(x.type.shape)} (size {size})")
             gathers.append((axis, int(item)))
-        elif isinstance(item, (bool, np.bool_)):
-            raise FrontendError("boolean indices are not supported; use graphc.ops.where")
+        elif _is_bool_index(item):
+            raise FrontendError("boolean (mask) indices are not supported: the result's size "
+                                "would depend on the values; use graphc.ops.where(mask, x, "
+                                "fill) to keep the shape")
         else:
             gathers.append((axis, item))
             out_axis += 1
