@@ -24,6 +24,7 @@ from graphc.errors import FrontendError
 from ..ir.core import Module
 from ..ir.types import format_shape
 from ..layers.base import Layer
+from ..naming import snake_case
 from ..structure import flatten, pack_like
 from ..tracing import Traced, Tracer
 from ..training.model_api import TrainingMixin
@@ -90,7 +91,9 @@ class Model(TrainingMixin, Layer):  # compile/fit/evaluate...: graphc/training/m
 
     @classmethod
     def default_name(cls) -> str:
-        return "functional"
+        """``functional`` for ``graphc.Model`` itself; a subclass is named after its
+        class (``class Classifier(graphc.Model)`` -> ``classifier``), as in Keras."""
+        return "functional" if cls is Model else snake_case(cls.__name__)
 
     # structure --------------------------------------------------------------
     @property
