@@ -170,3 +170,19 @@ def write_kernel_files(sources: Mapping[str, str], directory: str | os.PathLike,
     except OSError as exc:
         raise BackendError(f"cannot write kernels to {path}: {exc.strerror}") from None
     return written
+
+
+def shape_mismatch(recorded: TensorType, shape: Sequence[int],
+                   bindings: dict[str, int]) -> str | None:
+    """Why a concrete ``shape`` does not fit the ``recorded`` type (None when it
+    does).  A symbol seen for the first time is bound in ``bindings``; a bound
+    one must keep its size, so a run never returns a result that breaks the
+    types the IR declares."""
+    if len(shape) != recorded.rank:
+        return f"shape {tuple(shape)}"
+    for dim, size in zip(recorded.shape, shape):
+        if isinstance(dim, int) and dim != size:
+            return f"shape {tuple(shape)}"
+        if isinstance(dim, str) and dim != UNKNOWN and bindings.setdefault(dim, size) != size:
+            return f"size {size} for symbol {dim}, bound to {bindings[dim]}"
+    return None

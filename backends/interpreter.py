@@ -20,7 +20,7 @@ from graphc.errors import ExecutionError, GraphcError
 from ..ir.core import Func, Module, Node
 from ..ir.opdef import CALL, all_ops
 from ..ir.printer import NameScope, format_node, print_module
-from .base import Backend, Executable, bind_inputs, resolve_attrs
+from .base import Backend, Executable, bind_inputs, resolve_attrs, shape_mismatch
 
 
 def _where(node: Node) -> str:
@@ -30,18 +30,10 @@ def _where(node: Node) -> str:
 def _check_result(func: Func, node: Node, index: int, array: np.ndarray,
                   bindings: dict[str, int]) -> None:
     expected = node.outputs[index].type
-    problem = None
     if array.dtype != expected.dtype.numpy:
         problem = f"dtype {array.dtype.name}"
-    elif array.ndim != expected.rank:
-        problem = f"shape {array.shape}"
     else:
-        for dim, size in zip(expected.shape, array.shape):
-            if isinstance(dim, int) and dim != size:
-                problem = f"shape {array.shape}"
-            elif isinstance(dim, str) and dim != "?":
-                if bindings.setdefault(dim, size) != size:
-                    problem = f"size {size} for symbol {dim}, bound to {bindings[dim]}"
+        problem = shape_mismatch(expected, array.shape, bindings)
     if problem is not None:
         text = format_node(node, NameScope(func))
         raise ExecutionError(f"op '{node.op.name}' produced {problem}, but the IR records "

@@ -35,9 +35,9 @@ from graphc.errors import LoweringError
 from ..ir.core import Func, Module, Node, Value
 from ..ir.opdef import CALL
 from ..ir.types import TensorType, normalize_axes
+from ..ir.verifier import MAX_CALL_DEPTH
 
 RESHAPE_VIEWS = frozenset({"reshape", "expand_dims", "squeeze"})
-MAX_CALL_DEPTH = 64
 
 
 @dataclass

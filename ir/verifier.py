@@ -14,7 +14,9 @@ Numbered invariants (a ``VerifyError`` names the one that failed):
    only refine an inferred ``?`` dimension).
 5. **Calls** - a ``call`` names a function of the module other than its
    caller, with matching argument count and types, and records the callee's
-   result types.
+   result types; the call graph has no cycle (no function reaches itself
+   through other calls) and no chain of calls deeper than
+   ``MAX_CALL_DEPTH``, so every tool can walk it.
 6. **Primitive functions** - a function marked ``primitive`` (a fused
    kernel) holds only fusible ops: no ``call``, nothing ``opaque`` except
    constants.
@@ -49,6 +51,8 @@ INVARIANT_NAMES = {
 }
 
 WINDOW = 5
+MAX_CALL_DEPTH = 64
+"""The longest chain of calls a module may hold (backends inline calls)."""
 
 
 def _context(func: Func, node: Node | None) -> str:
@@ -180,7 +184,50 @@ def verify_module(module: Module) -> Module:
         seen.add(func.name)
     for func in module.funcs:
         verify_func(func, module)
+    _verify_call_graph(module)
     return module
+
+
+def _first_call(caller: Func, callee: str) -> Node:
+    return next(n for n in caller.nodes if n.op.name == CALL and n.attrs["callee"] == callee)
+
+
+def _verify_call_graph(module: Module) -> None:
+    """Invariant 5 across functions: no cycle, no chain deeper than MAX_CALL_DEPTH.
+    An iterative depth-first walk (a deep chain must not exhaust Python's stack);
+    ``depth[f]`` is the longest chain of calls below ``f``."""
+    callees = {f.name: sorted({n.attrs["callee"] for n in f.nodes if n.op.name == CALL})
+               for f in module.funcs}
+    depth: dict[str, int] = {}
+    for root in callees:
+        if root in depth:
+            continue
+        path = [root]
+        on_path = {root}
+        pending = [iter(callees[root])]
+        while pending:
+            callee = next(pending[-1], None)
+            if callee is None:
+                done = path.pop()
+                on_path.discard(done)
+                pending.pop()
+                depth[done] = max((depth[c] + 1 for c in callees[done]), default=0)
+                if depth[done] > MAX_CALL_DEPTH:
+                    caller = module[done]
+                    raise _fail(5, f"calls nest {depth[done]} levels deep below @{done}, more "
+                                   f"than the {MAX_CALL_DEPTH} graphc supports", caller,
+                                _first_call(caller, callees[done][0]))
+                continue
+            if callee in on_path:
+                cycle = path[path.index(callee):] + [callee]
+                caller = module[path[-1]]
+                raise _fail(5, f"@{callee} calls itself through "
+                               f"{' -> '.join('@' + name for name in cycle)}; recursion is "
+                               "not supported", caller, _first_call(caller, callee))
+            if callee not in depth:
+                path.append(callee)
+                on_path.add(callee)
+                pending.append(iter(callees[callee]))
 
 
 def verify(ir: Module | Func) -> Module | Func:

@@ -2,8 +2,10 @@
 
 Built by ``fuse`` for every function it fused and stored in
 ``PassContext.reports["fuse"]``; ``graphc opt --fusion-report`` prints it.
-Value names are the printer's names in the function *before* fusion, so the
-report can be read next to the ``--print-ir-before=fuse`` output::
+Value names are the printer's names in the function *after* fusion (what
+``graphc opt`` prints when ``fuse`` ends the pipeline); a value that exists
+only inside kernels (a copied constant, a recomputed value) keeps its name
+from the function before fusion, marked ``(before fuse)``::
 
     fusion report for @mlp: 4 kernels
       @fused_1: matmul, add, relu
@@ -69,13 +71,28 @@ class FusionReport:
         return self.format()
 
 
-def _typed(names: NameScope, v: Value) -> str:
+class _ReportNames:
+    """Printed names after fusion, else (values only kernels hold) before it."""
+
+    def __init__(self, after: Func, before: Func) -> None:
+        self.after = NameScope(after)
+        self.before = NameScope(before)
+        self.names = {**self.before.names, **self.after.names}   # every value named
+
+    def __getitem__(self, value: Value) -> str:
+        if value in self.after.names:
+            return self.after[value]
+        return f"{self.before[value]} (before fuse)"
+
+
+def _typed(names: _ReportNames, v: Value) -> str:
     return f"{names[v]}: {v.type}"
 
 
 def build_report(func: Func, grouping: Grouping, kernels: list[Kernel],
                  caller: Func) -> FusionReport:
-    names = NameScope(func)
+    """The report of fusing ``func`` into ``caller`` (its form after fusion)."""
+    names = _ReportNames(caller, func)
     nodes = func.nodes
     kernel_of = {i: k.func.name for k in kernels for i in k.members}
     entries = []

@@ -25,7 +25,7 @@ from graphc.errors import ExecutionError, GraphcError
 
 from ...ir.core import Func
 from ...ir.types import TensorType, format_shape, normalize_axis
-from ..base import resolve_attrs
+from ..base import resolve_attrs, shape_mismatch
 from .movement import slice_start
 
 
@@ -67,6 +67,11 @@ def func_shapes(func: Func, numbering: dict, shapes: Sequence[tuple[int, ...]],
             raise ExecutionError(f"op '{node.op.name}' in kernel @{func.name} cannot run on "
                                  f"these shapes: {exc}{_where(node)}") from None
         for value, t in zip(node.outputs, results):
+            problem = shape_mismatch(value.type, t.shape, bindings)
+            if problem is not None:
+                raise ExecutionError(f"op '{node.op.name}' in kernel @{func.name} gives "
+                                     f"{problem} where the IR records {value.type}"
+                                     f"{_where(node)}")
             out[numbering[value]] = t.shape
     return out, bindings
 

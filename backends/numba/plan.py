@@ -25,7 +25,7 @@ import numpy as np
 
 from graphc.errors import GraphcError, InputError
 
-from ..base import resolve_attrs
+from ..base import resolve_attrs, shape_mismatch
 from ...ir.core import Func, Node, Value
 from ...ir.types import TensorType, format_shape
 from .kernelgen import LoweredGroup
@@ -54,11 +54,8 @@ def concrete_shapes(func: Func, param_shapes: list[tuple], bindings: dict[str, i
             raise InputError(f"inputs do not fit op '{node.op.name}' in @{func.name}"
                              f"{_where(node)}: {exc}") from None
         for value, t in zip(node.outputs, outs):
-            for dim, size in zip(value.type.shape, t.shape):
-                ok = dim == size if isinstance(dim, int) else (
-                    dim == "?" or bindings.setdefault(dim, size) == size)
-                if not ok:
-                    raise InputError(f"op '{node.op.name}' in @{func.name}{_where(node)} gives "
+            if shape_mismatch(value.type, t.shape, bindings) is not None:
+                raise InputError(f"op '{node.op.name}' in @{func.name}{_where(node)} gives "
                                      f"shape {format_shape(t.shape)} where the IR records "
                                      f"{value.type}")
             shapes[value] = tuple(t.shape)
