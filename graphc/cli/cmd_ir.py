@@ -114,6 +114,12 @@ def gather_inputs(module: Module, args: argparse.Namespace,
         raise InputError(f"@{func.name} has no parameter {', '.join(unknown)}; its parameters "
                          f"are {', '.join(names) or 'none'}")
     dims = {k: _int_arg(v, f"--dim {k}") for k, v in _parse_pairs(args.dim, "--dim").items()}
+    symbols = sorted({d for p in func.params for d in p.type.shape
+                      if isinstance(d, str) and d != "?"})
+    stray = sorted(set(dims) - set(symbols))
+    if stray:
+        raise InputError(f"--dim names {', '.join(stray)}, which no parameter of @{func.name} "
+                         f"has; its symbolic dims are {', '.join(symbols) or 'none'}")
     rng = np.random.default_rng(args.seed)
     arrays = []
     for name, param in zip(names, func.params):

@@ -80,6 +80,8 @@ def test_type_mismatch_is_reported_with_the_expected_type(tmp_path, capsys):
      "input 'x': no such file /nonexistent.npy"),
     (["run", EXAMPLE, "--random", "--backend", "nope"], "unknown backend 'nope'"),
     (["run", EXAMPLE, "--random", "--dim", "N=-3"], "expects a non-negative integer"),
+    (["run", EXAMPLE, "--random", "--dim", "Q=3"],
+     "--dim names Q, which no parameter of @mlp has; its symbolic dims are N"),
     (["show", "missing.gir"], "cannot read missing.gir: no such file"),
     (["show", "model.onnx"], "expected a .gir file"),
 ])
