@@ -6,10 +6,11 @@ compiling backends load lazily by name through ``get_backend``.
 """
 
 from .base import Backend, Executable, bind_inputs, resolve_attrs
-from .registry import (BUILTIN_BACKENDS, ENTRY_POINT_GROUP, backend_sources, get_backend,
-                       list_backends)
+from .registry import (BUILTIN_BACKENDS, ENTRY_POINT_GROUP, backend_sources, checked_call,
+                       get_backend, list_backends)
 
 __all__ = [
     "BUILTIN_BACKENDS", "Backend", "ENTRY_POINT_GROUP", "Executable", "backend_sources",
+    "checked_call",
     "bind_inputs", "get_backend", "list_backends", "resolve_attrs",
 ]

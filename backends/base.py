@@ -114,6 +114,8 @@ def bind_inputs(func: Func, arrays: Sequence[Any]) -> tuple[list[np.ndarray], di
             array = np.asarray(raw)
         else:
             raise InputError(f"{label} must be a numpy array, received {type(raw).__name__}")
+        if not array.dtype.isnative and array.dtype.newbyteorder("=") == expected.dtype.numpy:
+            array = array.astype(expected.dtype.numpy)      # same values, native byte order
         if array.dtype != expected.dtype.numpy:
             raise InputError(f"{label} expects dtype {expected.dtype.numpy.name} "
                              f"({expected}), received {array.dtype.name}")

@@ -15,7 +15,9 @@ override.
 
 from __future__ import annotations
 
-from graphc.errors import BackendError
+from typing import Any
+
+from graphc.errors import BackendError, GraphcError
 from graphc.plugins import PluginSource, entry_point_sources, load_target, merge_sources
 
 from .base import Backend
@@ -51,7 +53,11 @@ def _load(source: BackendSource) -> Backend:
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendError(f"backend '{source.name}' ({source.origin}) points at "
                            f"{source.target}, which is not a graphc Backend subclass")
-    instance = cls()
+    try:
+        instance = cls()
+    except Exception as exc:  # a plugin's constructor is not ours to trust
+        raise BackendError(f"backend '{source.name}' ({source.origin}) failed to load: "
+                           f"creating {source.target} raised {type(exc).__name__}: {exc}") from None
     if getattr(instance, "name", None) != source.name:
         raise BackendError(f"backend '{source.name}' ({source.origin}) is registered under "
                            f"that name, but its class says name = {instance.name!r}")
@@ -79,9 +85,30 @@ def list_backends() -> list[tuple[BackendSource, Backend | None, str]]:
         except BackendError as exc:
             rows.append((source, None, f"failed to load: {exc}"))
             continue
-        if backend.is_available():
-            status = "available"
-        else:
-            status = "unavailable: " + (backend.unavailable_reason() or "not supported here")
+        try:
+            if backend.is_available():
+                status = "available"
+            else:
+                status = "unavailable: " + (backend.unavailable_reason() or "not supported here")
+        except Exception as exc:  # a plugin whose availability check fails is listed so
+            rows.append((source, None, f"failed to load: its availability check raised "
+                                       f"{type(exc).__name__}: {exc}"))
+            continue
         rows.append((source, backend, status))
     return rows
+
+
+def checked_call(backend: Backend, what: str, call: Any, *args: Any) -> Any:
+    """``call(*args)`` on a backend; an exception that is not a GraphcError from a
+    plugin backend becomes a BackendError naming the plugin (a built-in backend's
+    own bug is left to surface as one)."""
+    try:
+        return call(*args)
+    except GraphcError:
+        raise
+    except Exception as exc:
+        source = backend_sources().get(backend.name)
+        if source is None or source.origin == "built-in":
+            raise
+        raise BackendError(f"backend '{backend.name}' ({source.origin}) failed in {what}: "
+                           f"{type(exc).__name__}: {exc}") from None

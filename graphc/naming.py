@@ -27,6 +27,16 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+_NOT_IN_FUNC_NAMES = re.compile(r"[^A-Za-z0-9_]")
+
+
+def ir_func_name(name: str) -> str:
+    """``name`` as an IR function name (what ``@name`` can carry): other characters
+    become ``_``, and a name must start with a letter or ``_``."""
+    text = _NOT_IN_FUNC_NAMES.sub("_", name) or "fn"
+    return text if text[:1].isalpha() or text[:1] == "_" else "m_" + text
+
+
 def snake_case(name: str) -> str:
     """``LayerNormalization`` -> ``layer_normalization``; ``ReLU`` -> ``re_lu``."""
     return _CAMEL_BOUNDARY.sub("_", name).lower()

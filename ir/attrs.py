@@ -67,9 +67,15 @@ class TensorValue:
     def __init__(self, array: object, dtype: object | None = None) -> None:
         arr = np.array(array, dtype=None if dtype is None else dtype_of(dtype).numpy, order="C")
         dtype_of(arr.dtype)  # reject unsupported dtypes (complex, object, ...)
-        arr.setflags(write=False)
-        self.array = arr
-        self._digest: bytes | None = None
+        if not arr.dtype.isnative:  # one byte order, so equal values have equal bytes
+            arr = arr.astype(arr.dtype.newbyteorder("="))
+        # A view of immutable bytes: no code can make it writeable again.
+        frozen = np.frombuffer(arr.tobytes(), dtype=arr.dtype).reshape(arr.shape)
+        object.__setattr__(self, "array", frozen)
+        object.__setattr__(self, "_digest", None)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"TensorValue is immutable (cannot set '{name}')")
 
     @property
     def dtype(self) -> DType:
@@ -84,8 +90,8 @@ class TensorValue:
             h = hashlib.sha256()
             h.update(f"{self.array.dtype.str}{self.array.shape}".encode())
             h.update(self.array.tobytes())
-            self._digest = h.digest()
-        return self._digest
+            object.__setattr__(self, "_digest", h.digest())
+        return self._digest  # type: ignore[return-value]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, TensorValue) and self.digest() == other.digest()
@@ -131,7 +137,7 @@ def _as_int(value: Any, kind: str) -> int:
 
 def format_float(value: float) -> str:
     if math.isnan(value):
-        return "nan"
+        return "-nan" if math.copysign(1.0, value) < 0 else "nan"
     if math.isinf(value):
         return "inf" if value > 0 else "-inf"
     return repr(float(value))
@@ -298,7 +304,9 @@ def format_scalar(value: Any, dtype: np.dtype) -> str:
         return format_float(float(value))
     # Shortest text that round-trips in the array's own precision.
     text = str(value.astype(dtype)) if isinstance(value, np.generic) else str(dtype.type(value))
-    if text in ("nan", "inf", "-inf"):
+    if text == "nan":
+        return "-nan" if np.signbit(value) else "nan"
+    if text in ("inf", "-inf"):
         return text
     if "." not in text and "e" not in text:
         text += ".0"

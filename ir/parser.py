@@ -410,10 +410,10 @@ class Parser:
         if tok.kind == "IDENT":
             self.advance()
             return {"true": True, "false": False, "none": None}.get(tok.text, Ident(tok.text))
-        if tok.text == "-" and self.tokens[self.pos + 1].text == "inf":
+        if tok.text == "-" and self.tokens[self.pos + 1].text in ("inf", "nan"):
             self.advance()
             self.advance()
-            return float("-inf")
+            return -float(self.tokens[self.pos - 1].text)   # -nan: a NaN with its sign bit
         if tok.text == "?":
             self.advance()
             return Ident("?")

@@ -22,13 +22,16 @@ Numbered invariants (a ``VerifyError`` names the one that failed):
    constants.
 7. **Bound symbols** - every symbol in a shape attribute also appears in a
    parameter type of the function, so it has a size at run time.
-8. **Module** - function names are unique.
+8. **Module** - function names are unique, and each is a name the text
+   format can carry (letters, digits, ``_`` and ``.``).
 
 Errors carry the offending node and function, print the node and its
 ``loc``, and show a window of IR around it with the node marked.
 """
 
 from __future__ import annotations
+
+import re
 
 from graphc.errors import AttrError, GraphcError, ShapeError, VerifyError
 
@@ -47,7 +50,7 @@ INVARIANT_NAMES = {
     5: "calls match their callee",
     6: "primitive functions hold only fusible ops",
     7: "symbols in attributes are bound by parameters",
-    8: "function names are unique",
+    8: "function names are unique and printable",
 }
 
 WINDOW = 5
@@ -138,7 +141,13 @@ def _param_symbols(func: Func) -> set[str]:
     return {s for p in func.params for s in p.type.symbols}
 
 
+_FUNC_NAME = re.compile(r"[A-Za-z0-9_.]+")
+
+
 def verify_func(func: Func, module: Module | None = None) -> None:
+    if not isinstance(func.name, str) or not _FUNC_NAME.fullmatch(func.name):
+        raise _fail(8, f"function name {func.name!r} cannot be printed as @name: use letters, "
+                       "digits, '_' and '.'", func)
     defined: set[Value] = set()
     for p in func.params:
         if p in defined:

@@ -87,11 +87,23 @@ def format_bindings(value: Bindings) -> str:
     return ",".join(f"{sym}:{size}" for sym, size in value)
 
 
+_PIPELINE_TEXT = re.compile(r"[^\s{},=]+")
+
+
+def _format_str(value: str) -> str:
+    """A str option as pipeline text; one the pipeline syntax cannot carry (empty,
+    or with spaces, commas, braces or '=') is refused rather than mangled."""
+    if not _PIPELINE_TEXT.fullmatch(value):
+        raise PassError(f"option value {value!r} cannot be written in a pipeline string: "
+                        "it must be non-empty, without spaces, commas, braces or '='")
+    return value
+
+
 OPTION_KINDS: dict[Any, OptionKind] = {
     int: OptionKind("int", _parse_int, str),
     float: OptionKind("float", _parse_float, repr),
     bool: OptionKind("bool", _parse_bool, lambda v: "true" if v else "false"),
-    str: OptionKind("str", lambda t: t, str),
+    str: OptionKind("str", lambda t: t, _format_str),
     Bindings: OptionKind("bindings", parse_bindings, format_bindings),
 }
 

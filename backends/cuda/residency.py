@@ -16,10 +16,11 @@ passed in that position:
     the host (hashing runs at roughly 1.5 GB/s), never a transfer.
 
 ``check="identity"``
-    as "content", except that when ``a`` *is* the recorded array object and
-    is *frozen* -- read-only, and every array it is a view of is read-only,
-    down to an owner of its memory or an immutable ``bytes`` -- the copy is
-    reused without reading ``a`` at all.  Writeable arrays fall back to the
+    as "content", except that when ``a`` *is* the recorded array object, was
+    already *frozen* when its bytes were last read, and still is -- read-only,
+    and every array it is a view of is read-only, down to an owner of its
+    memory or an immutable ``bytes`` -- the copy is reused without reading
+    ``a`` at all (an array frozen only after its upload is read once more).  Writeable arrays fall back to the
     content rule, so handing in a changed array is still seen.  What is not
     seen: an owner that sets its array writeable again, changes it and
     freezes it again between two calls; use "content" if arrays may be
@@ -65,6 +66,7 @@ class _Entry:
     host: np.ndarray
     digest: bytes
     device: Any
+    frozen: bool = False    # ``host`` was frozen when its bytes were last read
 
 
 @dataclass
@@ -114,17 +116,18 @@ class Residency:
         entry = self.entries.get(index)
         same_layout = entry is not None and entry.host.shape == host.shape and \
             entry.host.dtype == host.dtype
+        is_frozen = frozen(host)
         if same_layout and self.checks[index] == "identity" and host is entry.host \
-                and frozen(host):
+                and entry.frozen and is_frozen:
             self.stats.reuses += 1
             return entry.device
         digest = fingerprint(flat)
         self.stats.hashed_bytes += flat.nbytes
         if same_layout and digest == entry.digest:
-            entry.host = host
+            entry.host, entry.frozen = host, is_frozen
             self.stats.reuses += 1
             return entry.device
         device = upload(flat, entry.device if same_layout else None)
-        self.entries[index] = _Entry(host, digest, device)
+        self.entries[index] = _Entry(host, digest, device, is_frozen)
         self.stats.uploads += 1
         return device

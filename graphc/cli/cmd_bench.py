@@ -25,7 +25,7 @@ import numpy as np
 
 from graphc.errors import GraphcError, InputError
 
-from ..backends import get_backend, list_backends
+from ..backends import checked_call, get_backend, list_backends
 from ..ir import Module, verify
 from ..passes import run_pipeline
 from .cmd_info import format_table
@@ -107,10 +107,10 @@ def run_bench(args: argparse.Namespace) -> int:
             skipped.append(f"{name}: not available here ({backend.unavailable_reason()})")
             continue
         start = time.perf_counter()
-        executable = backend.compile(optimized)
+        executable = checked_call(backend, "compile", backend.compile, optimized)
         compile_s = time.perf_counter() - start
         start = time.perf_counter()
-        got = executable(*arrays)
+        got = checked_call(backend, "run", executable, *arrays)
         first_s = time.perf_counter() - start
         for _ in range(args.warmup):
             executable(*arrays)

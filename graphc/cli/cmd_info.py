@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Sequence
 
 from graphc.errors import BackendError
 
-from ..backends import list_backends
+from ..backends import checked_call, list_backends
 from ..ir import all_ops
 
 
@@ -53,7 +54,13 @@ def run_ops(args: argparse.Namespace) -> int:
         missing = sorted(set(args.backend) - {n for n, _ in loaded})
         if missing:
             raise BackendError(f"unknown or unloadable backend(s): {', '.join(missing)}")
-    supported = {name: backend.supported_ops() for name, backend in loaded}
+    supported, broken = {}, []
+    for name, backend in loaded:
+        try:
+            supported[name] = checked_call(backend, "supported_ops()", backend.supported_ops)
+        except BackendError as exc:      # listed below the table, the rest still shown
+            broken.append(str(exc))
+    loaded = [(n, b) for n, b in loaded if n in supported]
     rows = []
     for op in all_ops():
         marks = ["yes" if op.name in supported[name] else "-" for name, _ in loaded]
@@ -62,4 +69,6 @@ def run_ops(args: argparse.Namespace) -> int:
     total = len(rows)
     for name, _ in loaded:
         print(f"{name}: {len(supported[name] & {o.name for o in all_ops()})}/{total} ops lowered")
+    for message in broken:
+        print(f"not shown: {message}", file=sys.stderr)
     return 0

@@ -14,7 +14,7 @@ import numpy as np
 
 from graphc.errors import GraphcError, InputError
 
-from ..backends import get_backend
+from ..backends import checked_call, get_backend
 from ..ir import Module, print_module, verify
 from ..ir.types import format_shape
 from ..passes import run_pipeline
@@ -153,10 +153,12 @@ def run_run(args: argparse.Namespace) -> int:
     if not backend.is_available():
         raise GraphcError(f"backend '{backend.name}' is not available here: "
                           f"{backend.unavailable_reason()}")
-    executable = backend.compile(run_pipeline(module, args.pipeline))
+    executable = checked_call(backend, "compile", backend.compile,
+                              run_pipeline(module, args.pipeline))
     if getattr(args, "dump_kernels", None):
         dump_kernels(executable, args.dump_kernels)
-    results = executable(*gather_inputs(module, args, loaded.defaults))
+    results = checked_call(backend, "run", executable,
+                           *gather_inputs(module, args, loaded.defaults))
     for i, array in enumerate(results):
         line = f"out{i}: {array.dtype.name}{format_shape(array.shape)}"
         if args.output_dir:

@@ -21,10 +21,10 @@ The module is verified before it is returned.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
+from ..naming import ir_func_name
 from ..ir.builder import Builder
 from ..ir.core import Func, Module, Node, Value
 from ..ir.verifier import verify_module
@@ -37,7 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..layers.base import Layer
     from .model import Model
 
-_FUNC_NAME = re.compile(r"[^A-Za-z0-9_]")
 
 
 def trace_graph(graph: ModelGraph, tracer: Tracer, input_values: Sequence[Traced], path: str,
@@ -106,8 +105,7 @@ def weight_paths(model: "Model") -> dict[Weight, str]:
 
 
 def func_name(model: "Model") -> str:
-    name = _FUNC_NAME.sub("_", model.name)
-    return name if name[:1].isalpha() or name[:1] == "_" else "m_" + name
+    return ir_func_name(model.name)
 
 
 def lower_model(model: "Model") -> LoweredModel:

@@ -49,6 +49,7 @@ import numpy as np
 from graphc.errors import FrontendError, GraphcError, InputError
 
 from ..backends.base import Executable
+from ..naming import ir_func_name
 from ..ir.builder import Builder
 from ..ir.core import Func, Module, Value
 from ..ir.dtypes import dtype_of
@@ -151,7 +152,7 @@ class StagedTracer(Tracer):
     def __init__(self, name: str, *, training: bool = False, eager: bool = False,
                  seed: SeedGenerator | None = None, backend: Any = None,
                  passes: Any = ...) -> None:
-        super().__init__(Builder(name), training=training)
+        super().__init__(Builder(ir_func_name(name)), training=training)
         self._weight_param = self._variable_param
         self.eager = eager
         self.sources: list[Any] = []

@@ -39,6 +39,23 @@ PLUGIN = textwrap.dedent('''
         def compile(self, module, options=None):
             self.check_supported(module)
             return DoublingExecutable(module)
+
+    class InitBoom(TinyBackend):
+        name = "initboom"
+        def __init__(self):
+            raise RuntimeError("init exploded")
+
+    class AvailBoom(TinyBackend):
+        name = "availboom"
+        def is_available(self):
+            raise RuntimeError("probe exploded")
+
+    class OpsBoom(TinyBackend):
+        name = "opsboom"
+        def supported_ops(self):
+            raise RuntimeError("ops exploded")
+        def compile(self, module, options=None):
+            raise RuntimeError("compile exploded")
 ''')
 
 
@@ -103,3 +120,26 @@ def test_broken_plugin_is_reported_by_name(plugin_path):
     rows = {source.name: status for source, _, status in list_backends()}
     assert rows["broken"].startswith("failed to load")
     assert rows["interpreter"] == "available"
+
+
+def test_a_plugin_that_raises_is_named_and_the_rest_still_work(plugin_path, capsys):
+    install_plugin(plugin_path, "tiny-plugin", [("initboom", "tiny_plugin:InitBoom"),
+                                                ("availboom", "tiny_plugin:AvailBoom"),
+                                                ("opsboom", "tiny_plugin:OpsBoom")])
+    with pytest.raises(BackendError, match="backend 'initboom' .*init exploded"):
+        get_backend("initboom")
+    rows = {source.name: status for source, _, status in list_backends()}
+    assert "init exploded" in rows["initboom"] and "probe exploded" in rows["availboom"]
+    assert rows["interpreter"] == "available"
+    assert main(["backends"]) == 0
+    assert main(["ops"]) == 0
+    captured = capsys.readouterr()
+    assert "interpreter" in captured.out and "opsboom" in captured.err
+    example = str(plugin_path.parent / "m.gir")
+    with open(example, "w") as fh:
+        fh.write(ir.print_module(neg_module()))
+    assert main(["run", example, "--random", "--backend", "opsboom"]) == 1
+    err = capsys.readouterr().err
+    assert "backend 'opsboom' (plugin tiny-plugin) failed in compile: RuntimeError" in err
+    assert "Traceback" not in err and "internal error" not in err
+

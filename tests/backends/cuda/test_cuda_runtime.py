@@ -178,6 +178,19 @@ def test_identity_check_trusts_only_frozen_arrays():
     assert_matches(AFFINE, exe, [x, w, b])  # a writeable array is still checked by content
 
 
+def test_identity_check_reads_an_array_frozen_after_its_upload():
+    exe = compile_sim(AFFINE)
+    x, w, b = _affine_inputs()
+    exe.keep_on_device([1], check="identity")
+    assert_matches(AFFINE, exe, [x, w, b])      # w writeable when uploaded
+    w[...] = 10.0                               # changed in place, then frozen
+    w.setflags(write=False)
+    assert_matches(AFFINE, exe, [x, w, b])      # its bytes are read again: the change is seen
+    hashed = exe.transfer_stats.hashed_bytes
+    assert_matches(AFFINE, exe, [x, w, b])      # now trusted by identity
+    assert exe.transfer_stats.hashed_bytes == hashed
+
+
 def test_release_and_bad_keep_arguments():
     exe = compile_sim(AFFINE)
     x, w, b = _affine_inputs()
