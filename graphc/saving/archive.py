@@ -53,6 +53,13 @@ class LoadLimits:
     """Everything one load reads, nested archives included."""
 
 
+BOMB_MIN_BYTES = 64 * MiB
+BOMB_RATIO = 200
+"""A deflated member that would expand to more than ``BOMB_MIN_BYTES`` at more than
+``BOMB_RATIO`` times its compressed size is refused before it is inflated:
+graphc stores arrays uncompressed, and real weights never compress that far."""
+
+
 class ByteBudget:
     """Uncompressed bytes a load may still read."""
 
@@ -135,10 +142,18 @@ class ZipReader:
         if cap is not None and info.file_size > cap:
             raise LoadError(f"{self.what}: member '{name}' declares {info.file_size:,} bytes, "
                             f"more than the {cap:,} allowed for it")
+        if info.file_size > BOMB_MIN_BYTES and \
+                info.file_size > BOMB_RATIO * max(info.compress_size, 1):
+            raise LoadError(f"{self.what}: member '{name}' would expand from "
+                            f"{info.compress_size:,} to {info.file_size:,} bytes, more than "
+                            f"{BOMB_RATIO}:1 (a zip bomb); graphc stores arrays uncompressed")
         self.budget.take(info.file_size, name)
         try:
             with self.zip.open(info) as fh:
                 data = fh.read(info.file_size + 1)
+        except MemoryError:
+            raise LoadError(f"{self.what}: member '{name}' ({info.file_size:,} bytes) does not "
+                            "fit in memory") from None
         except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError,
                 NotImplementedError, RuntimeError) as exc:
             raise LoadError(f"{self.what}: member '{name}' is corrupt or truncated "

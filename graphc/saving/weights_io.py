@@ -77,6 +77,10 @@ def _pairs(entries: list[tuple[str, Weight]], arrays: dict[str, np.ndarray], whe
     if unexpected:
         parts.append(f"it holds array(s) {', '.join(map(repr, unexpected[:8]))}"
                      + (" ..." if len(unexpected) > 8 else "") + " that the model does not have")
+    if not keys:
+        return _fail(f"{where}: the model has no weights to load into yet (is it built? "
+                     "call it on data, or build it, before load_weights); the file holds "
+                     f"{len(arrays)} array(s)")
     return _fail(f"{where}: the weights do not match the model: {'; '.join(parts)}. The "
                  f"model's weights are {', '.join(map(repr, keys[:12]))}"
                  + (" ..." if len(keys) > 12 else ""))

@@ -116,6 +116,21 @@ class Optimizer:
             out.extend(s.numpy() for s in self._slots[w])
         return out
 
+    def slot_state(self) -> list[tuple[Any, str, np.ndarray]]:
+        """``(weight, slot name, array copy)`` for every slot, in build order; with
+        ``iterations`` this is the whole state, keyed so that a saved file can
+        be matched to weights by identity rather than by position."""
+        return [(w, slot, var.numpy()) for w in self._weights
+                for slot, var in zip(self.slot_names, self._slots[w])]
+
+    def set_slot(self, weight: Any, slot: str, array: Any) -> None:
+        """Give ``weight``'s ``slot`` this value (building its slots if needed)."""
+        if slot not in self.slot_names:
+            raise FrontendError(f"{type(self).__name__} has no slot '{slot}'; its slots are "
+                                f"{', '.join(self.slot_names) or 'none'}")
+        self.build([weight])
+        self._slots[weight][self.slot_names.index(slot)].assign(array)
+
     def set_variables(self, arrays: Sequence[Any]) -> None:
         targets = [self.iterations] + [s for w in self._weights for s in self._slots[w]]
         if len(arrays) != len(targets):

@@ -140,6 +140,8 @@ HOSTILE = {
     "lying_small_size": (lambda d: forged_size(d, "config.json", 10), "corrupt or truncated"),
     "zip_bomb_config": (lambda d: replaced(d, config_json=b" " * (80 << 20)),
                         "member 'config.json' declares 83,886,080 bytes, more than the"),
+    "zip_bomb_weights": (lambda d: replaced(d, weights_npz=zip_of(
+        [("hidden/kernel.npy", b"\0" * (80 << 20))])), "more than 200:1 (a zip bomb)"),
     "pickled_weights": (_pickled_weights, "holds pickled Python objects (dtype object)"),
     "newer_format": (lambda d: edit_json(d, "metadata.json", _change_version),
                      "written in model-file format 99"),

@@ -70,7 +70,7 @@ def test_uncompiled_models_have_no_optimizer_members(tmp_path):
     (lambda d: edit_json(d, "optimizer.json", lambda o: o.update(extra=1)),
      "expected exactly the keys compile, optimizer, variables"),
     (lambda d: replaced(d, optimizer_npz=npz({"0000": np.zeros((), np.int64)})),
-     "the optimizer state cannot be restored: Adam.set_variables expects 9 arrays"),
+     "'variables' must list one name per array of optimizer.npz"),
     (lambda d: edit_json(d, "optimizer.json", lambda o: o["optimizer"]["config"].update(
         beta_1="x")), "optimizer.json, optimizer: cannot create Adam from its config"),
 ])
