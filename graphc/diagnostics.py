@@ -87,4 +87,11 @@ def at_call_site(error: Exception, location: tuple[str, int] | None) -> Exceptio
         return error
     located.located = True  # type: ignore[attr-defined]
     located.from_layer = True  # type: ignore[attr-defined]
+    located.unlocated = str(error)  # type: ignore[attr-defined]
     return located
+
+
+def message_without_call_site(error: Exception) -> str:
+    """``error``'s text without the appended call location: when a file is being
+    loaded the layer is called by the loader, so that location says nothing."""
+    return getattr(error, "unlocated", str(error))

@@ -19,6 +19,7 @@ from typing import Any
 
 from graphc.errors import GraphcError, LoadError
 
+from ..diagnostics import message_without_call_site
 from ..ir.dtypes import dtype_of
 from ..structure import flatten
 
@@ -91,4 +92,4 @@ def apply_build_config(model: Any, raw: Any, where: str) -> None:
     try:
         build_from_specs(model, structure, specs)
     except GraphcError as exc:
-        raise LoadError(f"{where}: rebuilding {type(model).__name__} failed: {exc}") from None
+        raise LoadError(f"{where}: rebuilding {type(model).__name__} failed: {message_without_call_site(exc)}") from None

@@ -34,6 +34,7 @@ from typing import Any, Callable
 
 from graphc.errors import FrontendError, GraphcError, LoadError
 
+from ..diagnostics import message_without_call_site
 from ..layers.base import Layer
 from ..naming import check_name
 from .build_config import apply_build_config, build_config, needs_build_config
@@ -248,7 +249,7 @@ def _rebuild(entry: dict, ctx: RebuildContext, path: str, where: str) -> Layer:
         except LoadError:
             raise
         except (GraphcError, TypeError, ValueError, KeyError) as exc:
-            raise LoadError(f"{where}: {cls.__name__}.from_config failed: {exc}") from None
+            raise LoadError(f"{where}: {cls.__name__}.from_config failed: {message_without_call_site(exc)}") from None
     if not isinstance(layer, Layer):
         raise LoadError(f"{where}: {cls.__name__}.from_config returned "
                         f"{type(layer).__name__}, not a layer")

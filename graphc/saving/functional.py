@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 from graphc.errors import FrontendError, GraphcError, LoadError
 
+from ..diagnostics import message_without_call_site
 from ..layers.base import Layer
 from ..models.graph import TensorRef
 from ..structure import encode_structure, flatten, pack_like
@@ -292,9 +293,9 @@ def _replay(graph: _Graph, node: Any, k: int, where: str) -> None:
     try:
         layer(inputs, **kwargs)
     except GraphcError as exc:
-        raise LoadError(f"{here} failed: {exc}") from None
+        raise LoadError(f"{here} failed: {message_without_call_site(exc)}") from None
     except TypeError as exc:
-        raise LoadError(f"{here} failed: {exc}") from None
+        raise LoadError(f"{here} failed: {message_without_call_site(exc)}") from None
     if len(layer._call_sites) != before + 1:
         raise LoadError(f"{here}: the layer did not record its call")
     graph.calls[name].append(layer._call_sites[-1])

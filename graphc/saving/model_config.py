@@ -19,6 +19,7 @@ from typing import Any
 
 from graphc.errors import FrontendError, GraphcError, LoadError
 
+from ..diagnostics import message_without_call_site
 from ..layers.base import Layer
 from .build_config import build_config, needs_build_config
 from .entries import (RebuildContext, SaveContext, config_in_context, deserialize_entry,
@@ -120,7 +121,7 @@ def rebuild_sequential(cls: type, config: dict, ctx: RebuildContext, prefix: str
             model.add(item)
         except GraphcError as exc:
             raise LoadError(f"{where}, layers[{i}]: adding layer '{layer.name}' failed: "
-                            f"{exc}") from None
+                            f"{message_without_call_site(exc)}") from None
     return model
 
 
