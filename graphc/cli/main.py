@@ -59,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("graphc: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as exc:  # the input asks for more than this machine has
+        print(f"graphc: error: not enough memory to finish ({exc or 'allocation failed'}); "
+              "try smaller inputs (--dim) or a machine with more memory", file=sys.stderr)
+        return 1
     except Exception as exc:  # pragma: no cover - exercised only by bugs
         if args.traceback:
             traceback.print_exc()

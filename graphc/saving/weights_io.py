@@ -14,10 +14,14 @@ the error names the weight, both shapes or both dtypes).  With
 same file) a model whose paths differ from the file's -- a custom layer
 that names its sublayers automatically gets new names in a new process --
 is matched by order instead, provided count, shapes and dtypes all agree.
+``load_weights`` does the same when the two lists of paths are equal once
+automatic name numbers are dropped (``dense_1`` -> ``dense``), in order: a
+clone of a custom layer that names its sublayers itself.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -64,7 +68,9 @@ def _pairs(entries: list[tuple[str, Weight]], arrays: dict[str, np.ndarray], whe
     if set(keys) == set(arrays) and len(keys) == len(arrays):
         return [(k, w, arrays[k]) for k, w in entries]
     stored = list(arrays.values())
-    if positional and len(stored) == len(entries) and all(
+    by_order = positional or [_without_auto_numbers(k) for k in keys] == \
+        [_without_auto_numbers(k) for k in arrays]
+    if by_order and len(stored) == len(entries) and all(
             a.shape == w.shape and a.dtype == w.type.dtype.numpy
             for a, (_, w) in zip(stored, entries)):
         return [(k, w, a) for (k, w), a in zip(entries, stored)]
@@ -84,6 +90,17 @@ def _pairs(entries: list[tuple[str, Weight]], arrays: dict[str, np.ndarray], whe
     return _fail(f"{where}: the weights do not match the model: {'; '.join(parts)}. The "
                  f"model's weights are {', '.join(map(repr, keys[:12]))}"
                  + (" ..." if len(keys) > 12 else ""))
+
+
+_AUTO_NUMBER = re.compile(r"_[0-9]+(?=/|$)")
+
+
+def _without_auto_numbers(key: str) -> str:
+    """``blk/dense_3/kernel`` -> ``blk/dense/kernel``: the name a layer gets
+    automatically differs between a model and its clone (or a new process),
+    so two key lists equal up to these suffixes, in the same order, describe
+    the same weights."""
+    return _AUTO_NUMBER.sub("", key)
 
 
 def _fail(message: str) -> Any:

@@ -138,3 +138,16 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert proc.returncode == 1
     assert f"{bad}:2:3: error: the file is not UTF-8 text (invalid byte 0xff)" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_running_out_of_memory_is_an_error_not_a_crash(tmp_path, capsys, monkeypatch):
+    import graphc.cli.cmd_ir as cmd_ir
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError("Unable to allocate 37.3 GiB")
+
+    monkeypatch.setattr(cmd_ir, "gather_inputs", exhausted)
+    status, _, err = run_cli(["run", EXAMPLE, "--random"], capsys)
+    assert status == 1
+    assert err.startswith("graphc: error: not enough memory to finish (Unable to allocate")
+    assert "internal error" not in err

@@ -181,3 +181,26 @@ def test_a_model_subclass_is_saved_by_its_constructor_arguments(tmp_path):
     assert type(loaded) is zoo.TwoStep and loaded.name == "ts"
     data = np.ones((2, 3), np.float32)
     zoo.assert_same_predictions(model, loaded, data)
+
+
+class _AutoNamedBlock(graphc.layers.base.Layer):
+    """A custom layer whose sublayer takes an automatic name (dense, dense_1 ...)."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.inner = layers.Dense(units)
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_load_weights_into_a_clone_whose_sublayers_got_new_automatic_names(tmp_path):
+    x = graphc.Input((4,), name="x")
+    model = graphc.Model(x, _AutoNamedBlock(3, name="blk")(x))
+    model.save_weights(tmp_path / "w.npz")
+    twin = graphc.models.clone_model(model)
+    assert [w.path for w in twin.weights] != [w.path for w in model.weights]
+    twin.load_weights(tmp_path / "w.npz")
+    data = np.ones((2, 4), np.float32)
+    np.testing.assert_array_equal(twin.predict(data, verbose=0), model.predict(data, verbose=0))
