@@ -11,7 +11,9 @@ writes a temporary file in the same directory and renames it over the
 entry (atomic on POSIX), so readers never see a partial file; ``load``
 checks magic, length and digest and deletes an entry that fails (a
 truncated or corrupted file is recompiled, never loaded).  I/O errors
-never fail a compile: the cache is then simply skipped.
+never fail a compile: the cache is then simply skipped.  A cache directory
+owned by another user or writable by others is refused (BackendError), as
+for the numba backend.
 """
 
 from __future__ import annotations
@@ -21,24 +23,27 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..cache_dir import default_cache_dir, prepare_dir  # noqa: F401 (re-exported)
+
 MAGIC = b"graphc-llvm-obj1"
 HEADER = len(MAGIC) + 8 + 32
-ENV_VAR = "GRAPHC_CACHE_DIR"
-
-
-def default_cache_dir() -> Path:
-    root = os.environ.get(ENV_VAR)
-    if root:
-        return Path(root).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "graphc"
 
 
 class ObjectCache:
     def __init__(self, root: Path | str) -> None:
-        self.root = Path(root) / "llvm"
+        self.top = Path(root)
+        self.root = self.top / "llvm"
         self.hits = 0
         self.misses = 0
+        self._prepared = False
+
+    def prepare(self) -> None:
+        """Create the directories owner-only and refuse ones others may write
+        (``backends/cache_dir.py``): object code from them would run here."""
+        if not self._prepared:
+            prepare_dir(self.top)
+            prepare_dir(self.root)
+            self._prepared = True
 
     @staticmethod
     def key(ir_text: str, fingerprint: str, opt_level: int) -> str:
@@ -52,6 +57,7 @@ class ObjectCache:
         return self.root / key[:2] / f"{key}.o"
 
     def load(self, key: str) -> bytes | None:
+        self.prepare()
         path = self.path(key)
         try:
             blob = path.read_bytes()
@@ -73,6 +79,7 @@ class ObjectCache:
         return payload
 
     def store(self, key: str, data: bytes) -> None:
+        self.prepare()
         path = self.path(key)
         blob = MAGIC + len(data).to_bytes(8, "little") + hashlib.sha256(data).digest() + data
         try:
@@ -85,5 +92,5 @@ class ObjectCache:
             except BaseException:
                 os.unlink(tmp)
                 raise
-        except OSError:
+        except OSError:     # a full or read-only disk: this compile simply is not cached
             pass

@@ -42,60 +42,24 @@ import hashlib
 import json
 import os
 import shutil
-import stat
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from graphc.errors import BackendError
 
+from ..cache_dir import ENV_VAR, check_permissions, default_cache_dir  # noqa: F401
+
 LAYOUT = "numba-v2"
 MANIFEST = "manifest.json"
 SOURCE = "program.py"
 OBJECT = "program.o"
-ENV_VAR = "GRAPHC_CACHE_DIR"
-
-
-def default_cache_dir() -> Path:
-    """``$GRAPHC_CACHE_DIR``, else the platform's per-user cache dir + /graphc."""
-    override = os.environ.get(ENV_VAR)
-    if override:
-        return Path(override).expanduser()
-    if sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    elif os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "graphc"
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def check_permissions(path: Path) -> None:
-    """BackendError unless ``path`` is a directory only its owner (us) may write."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise BackendError(f"kernel cache directory {path} is not usable: {exc.strerror}") from None
-    if not stat.S_ISDIR(info.st_mode):
-        raise BackendError(f"kernel cache path {path} exists but is not a directory")
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        raise BackendError(f"kernel cache directory {path} belongs to another user (uid "
-                           f"{info.st_uid}); graphc will not load compiled code from it. "
-                           "Choose another cache_dir (or GRAPHC_CACHE_DIR), or pass cache=False")
-    if os.name != "nt" and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise BackendError(f"kernel cache directory {path} is writable by other users (mode "
-                           f"{stat.S_IMODE(info.st_mode):o}); graphc will not load compiled "
-                           f"code from it. Run `chmod go-w {path}`, choose another cache_dir, "
-                           "or pass cache=False")
 
 
 @dataclass

@@ -4,6 +4,7 @@ and what ``source()`` shows."""
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -177,6 +178,17 @@ def test_object_cache_hit_skips_llvm(tmp_path, empty_kernel_cache):
     x = np.random.default_rng(4).standard_normal((3, 5)).astype(np.float32)
     for a, b in zip(first(x), second(x)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="POSIX permissions")
+def test_a_cache_dir_others_may_write_is_refused(tmp_path, empty_kernel_cache):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    with pytest.raises(BackendError, match="writable by other users"):
+        get_backend("llvm").compile(parse_module(SOFTMAX), {"cache_dir": str(shared)})
+    uncached = get_backend("llvm").compile(parse_module(SOFTMAX), {"cache": False})
+    assert uncached(np.ones((2, 5), np.float32))[0].shape == (2, 5)
 
 
 def test_corrupted_cache_entry_is_detected_and_rebuilt(tmp_path, empty_kernel_cache):
