@@ -267,7 +267,7 @@ class NativePool:
             if pin:    # worker n keeps core n+1; the caller is left core 0 of its set
                 try:
                     os.sched_setaffinity(0, {cores[(n + 1) % len(cores)]})
-                except OSError:
+                except OSError:    # pinning is an optimization: an unpinned worker still works
                     pass
             worker(self._address)
 

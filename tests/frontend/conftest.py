@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-import graphc
+from tests.common_fixtures import fresh_names, rng  # noqa: F401 (fixtures)
 
 TOL = dict(rtol=1e-5, atol=1e-5)
 """Tolerance of every numerical front-end test: predict vs numpy from get_weights()."""
 
 
-@pytest.fixture(autouse=True)
-def fresh_names():
-    graphc.reset_names()
-    yield
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
 
 
 def np_softmax(x, axis=-1):

@@ -15,23 +15,14 @@ numba kernels compile once per session.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 import graphc
+from tests.common_fixtures import fresh_names, rng  # noqa: F401 (fixtures)
 from graphc import initializers, layers
 
 INTERP = "interpreter"
 
 
-@pytest.fixture(autouse=True)
-def fresh_names():
-    graphc.reset_names()
-    yield
-
-
-@pytest.fixture
-def rng():
-    return np.random.default_rng(1234)
 
 
 def blobs(n: int = 120, classes: int = 3, features: int = 4, seed: int = 0):

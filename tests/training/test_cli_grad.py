@@ -8,8 +8,9 @@ import os
 import numpy as np
 
 from graphc.backends import get_backend
-from graphc.cli.main import main
+
 from graphc.ir import parse_module, verify
+from tests.cli.test_cli import run_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LOSS_FUNC = """\
@@ -20,12 +21,6 @@ func @loss(%x: f32[3], %w: f32[3]) -> (f32[]) {
   return %2
 }
 """
-
-
-def run_cli(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_gradient_of_a_scalar_function(tmp_path, capsys):
